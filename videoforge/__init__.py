@@ -1,0 +1,3 @@
+"""videoforge: a self-hosted video transcoding service."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,171 @@
+"""HTTP routes. Handlers translate between HTTP and the engine; they hold no logic of their own."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from videoforge import files
+from videoforge.errors import NotFound
+from videoforge.jobs.store import JobStore
+from videoforge.media import plan
+from videoforge.models import STATUS_BY_STATE, Job, JobState, OutputFormat
+from videoforge.schemas import (
+    ErrorBody,
+    FileStatus,
+    ProgressBody,
+    TaskStatus,
+    TranscodeRequest,
+    TranscodeResponse,
+    UploadResponse,
+)
+from videoforge.uploads import receive_upload
+from videoforge.wiring import Services
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (404, 413, 415, 422, 503)
+}
+router = APIRouter(prefix="/videos", tags=["videos"], responses=ERRORS)
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/upload", response_model=UploadResponse, openapi_extra=_UPLOAD_BODY)
+async def upload(request: Request, services: ServicesDep) -> UploadResponse:
+    """Stream a video in (multipart field `file`), probe it, and keep it if it is a video."""
+    settings = services.engine.settings
+    received = await receive_upload(request, settings.temp_dir, settings.max_upload_bytes)
+    try:
+        source = await run_in_threadpool(
+            files.accept, services.engine, received.path, received.original_name
+        )
+    finally:
+        received.path.unlink(missing_ok=True)
+    media = source.media
+    return UploadResponse(
+        file_id=source.file_id,
+        filename=source.filename,
+        original_name=source.original_name,
+        size_bytes=received.size_bytes,
+        duration_s=media.duration_s,
+        width=media.display_size[0],
+        height=media.display_size[1],
+        video_codec=media.video_codec,
+        audio_codec=media.audio_codec,
+    )
+
+
+@router.post("/transcode/{file_id}", response_model=TranscodeResponse)
+def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> TranscodeResponse:
+    """Queue a transcode of an uploaded file; answers at once with the task id."""
+    box = plan.parse_resolution(body.resolution)
+    source = files.lookup(services.engine, file_id)
+    task_id = str(uuid.uuid4())
+    size = plan.fit(source.media.display_size, box, upscale=body.upscale)
+    stem = plan.output_stem(file_id, size, task_id)
+    job = Job(
+        task_id=task_id,
+        file_id=file_id,
+        output_name=f"{stem}.{body.format.extension}",
+        resolution=str(box),
+        format=body.format,
+        upscale=body.upscale,
+    )
+    # Saved before it is queued, so a fast worker always finds the record.
+    services.engine.jobs.create(job)
+    try:
+        services.executor.submit(task_id)
+    except Exception as exc:
+        services.engine.jobs.update(task_id, state=JobState.FAILURE, error=str(exc))
+        raise
+    return TranscodeResponse(
+        task_id=task_id,
+        file_id=file_id,
+        output_name=job.output_name,
+        resolution=job.resolution,
+        format=job.format,
+    )
+
+
+@router.get("/task/{task_id}", response_model=TaskStatus, response_model_exclude_none=True)
+def task_status(task_id: str, services: ServicesDep) -> TaskStatus:
+    """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
+    return _task_status(services.engine.jobs, task_id)
+
+
+def _task_status(jobs: JobStore, task_id: str) -> TaskStatus:
+    if len(task_id) > 64:
+        raise NotFound("no such task")
+    job = jobs.get(task_id)
+    return TaskStatus(
+        task_id=job.task_id,
+        state=job.state,
+        status=STATUS_BY_STATE[job.state],
+        file_id=job.file_id,
+        output_name=job.output_name,
+        format=job.format,
+        resolution=job.resolution,
+        attempts=job.attempts,
+        progress=_progress(job),
+        result=job.result if job.state is JobState.SUCCESS else None,
+        error=job.error if job.state in (JobState.FAILURE, JobState.RETRY) else None,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+def _progress(job: Job) -> ProgressBody | None:
+    if job.progress is None or job.state is not JobState.PROGRESS:
+        return None
+    return ProgressBody.model_validate(asdict(job.progress))
+
+
+_LEGACY_STATUS = {JobState.SUCCESS: "ready", JobState.FAILURE: "failed"}
+
+
+@router.get("/status/{file_id}", response_model=FileStatus, response_model_exclude_none=True)
+def file_status(
+    file_id: str,
+    services: ServicesDep,
+    format: Annotated[OutputFormat | None, Query()] = None,
+) -> FileStatus:
+    """Legacy: is the newest output of this file (in `format`) ready, processing or failed?"""
+    files.lookup(services.engine, file_id)
+    jobs = [j for j in services.engine.jobs.jobs_for_file(file_id) if format in (None, j.format)]
+    if not jobs:
+        wanted = f" as {format.value}" if format else ""
+        raise NotFound(f"file {file_id} has not been transcoded{wanted}")
+    job = max(jobs, key=lambda j: j.created_at)
+    return FileStatus(
+        file_id=file_id,
+        format=job.format,
+        status=_LEGACY_STATUS.get(job.state, "processing"),
+        task_id=job.task_id,
+        state=job.state,
+        output_name=job.output_name,
+        error=job.error if job.state is JobState.FAILURE else None,
+    )

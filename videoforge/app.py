@@ -1,0 +1,96 @@
+"""The FastAPI application: routes, the one error handler, health and readiness."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from videoforge import __version__, api, delivery
+from videoforge.errors import RangeNotSatisfiable, VideoforgeError
+from videoforge.settings import Settings
+from videoforge.wiring import Services, build_services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """The API; builds its services at start-up unless given them."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = services or build_services(settings)
+        yield
+        app.state.services.executor.close()
+
+    app = FastAPI(
+        title="videoforge",
+        version=__version__,
+        description="Upload videos, transcode them to HLS, MP4 or WebM, and stream the results.",
+        lifespan=lifespan,
+    )
+    app.include_router(api.router)
+    app.include_router(delivery.router)
+    app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])
+    return app
+
+
+async def _videoforge_error(_: Request, exc: VideoforgeError) -> JSONResponse:
+    headers = {}
+    if isinstance(exc, RangeNotSatisfiable):
+        headers["content-range"] = f"bytes */{exc.size}"
+    return JSONResponse({"detail": exc.message}, status_code=exc.http_status, headers=headers)
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"] if part != "body")
+        problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+    return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
+
+
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: Redis, storage, ffmpeg and a live worker all answer."""
+    services: Services = request.app.state.services
+    checks = await run_in_threadpool(_run_checks, services)
+    ready = all(value == "ok" for value in checks.values())
+    body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+def _run_checks(services: Services) -> dict[str, str]:
+    engine = services.engine
+    probes: dict[str, Callable[[], None]] = {
+        "redis": engine.jobs.ping,
+        "storage": engine.storage.check,
+        "ffmpeg": lambda: _require(bool(engine.binaries.ffmpeg), "no ffmpeg"),
+        "worker": lambda: _require(services.executor.has_live_worker(), "no worker answered"),
+    }
+    checks = {}
+    for name, probe in probes.items():
+        try:
+            probe()
+            checks[name] = "ok"
+        except Exception as exc:
+            checks[name] = f"failed: {exc}"
+    return checks
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise RuntimeError(message)

@@ -1,0 +1,74 @@
+"""The error tree. Every error the service raises on purpose derives from VideoforgeError.
+
+VideoforgeError                 base; `http_status` is what the API answers
+├── NotFound                    404: no such file, job or output
+├── InvalidRequest              422: a value the API cannot accept
+├── UnsupportedMedia            415: the upload is not a video we can transcode
+├── UploadTooLarge              413: the upload exceeds MAX_UPLOAD_BYTES
+├── RangeNotSatisfiable         416: a Range header outside the file
+├── TransientError              503: storage or broker trouble; jobs retry these
+└── MediaError                  job failure caused by the input or ffmpeg; never retried
+    └── JobTimeout              the job ran past its time limit
+"""
+
+from __future__ import annotations
+
+
+class VideoforgeError(Exception):
+    """Raised for any failure videoforge reports in words."""
+
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(VideoforgeError):
+    """Raised when a file, job or output does not exist."""
+
+    http_status = 404
+
+
+class InvalidRequest(VideoforgeError):
+    """Raised when a request value is malformed or out of range."""
+
+    http_status = 422
+
+
+class UnsupportedMedia(VideoforgeError):
+    """Raised when an upload is empty, not a video, or not decodable."""
+
+    http_status = 415
+
+
+class UploadTooLarge(VideoforgeError):
+    """Raised when an upload passes MAX_UPLOAD_BYTES while streaming."""
+
+    http_status = 413
+
+
+class RangeNotSatisfiable(VideoforgeError):
+    """Raised when a Range header lies outside the file."""
+
+    http_status = 416
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class TransientError(VideoforgeError):
+    """Raised when storage or the broker fails in a way a retry may fix."""
+
+    http_status = 503
+
+
+class MediaError(VideoforgeError):
+    """Raised when ffmpeg fails on the input; retrying would fail the same way."""
+
+    http_status = 422
+
+
+class JobTimeout(MediaError):
+    """Raised when a job runs past its time limit."""

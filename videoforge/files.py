@@ -1,0 +1,59 @@
+"""Source files: accepting a probed upload into storage, and looking one up."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+
+from videoforge.errors import NotFound
+from videoforge.media import probe, run
+from videoforge.models import SourceFile
+from videoforge.pipeline import Engine
+from videoforge.storage import meta_key, source_key
+
+FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
+# Where the original name has no usable suffix, one from the probed container.
+_SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
+
+
+def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
+    """Probe a received file and store it with its record; UnsupportedMedia if not a video."""
+    binaries = engine.binaries
+    media = probe.parse_probe(
+        run.run_ffprobe(probe.probe_argv(binaries.ffprobe, path), binaries.env)
+    )
+    file_id = uuid.uuid4().hex
+    source = SourceFile(
+        file_id=file_id,
+        filename=file_id + _suffix(original_name, media.format_name),
+        original_name=original_name[-255:],
+        storage_key=source_key(file_id),
+        media=media,
+        created_at=time.time(),
+    )
+    engine.storage.put_file(source.storage_key, path)
+    # The record goes last: a file is known only once its bytes are stored.
+    engine.storage.put_bytes(meta_key(file_id), json.dumps(source.to_dict()).encode())
+    return source
+
+
+def lookup(engine: Engine, file_id: str) -> SourceFile:
+    """The record of an accepted upload; NotFound for unknown or malformed ids."""
+    if not FILE_ID.match(file_id):
+        raise NotFound(f"no file {file_id[:64]}")
+    try:
+        raw = b"".join(engine.storage.read(meta_key(file_id)))
+    except NotFound:
+        raise NotFound(f"no file {file_id}") from None
+    return SourceFile.from_dict(json.loads(raw))
+
+
+def _suffix(original_name: str, format_name: str) -> str:
+    suffix = Path(original_name).suffix.lower()
+    if _SUFFIX.match(suffix):
+        return suffix
+    return _SUFFIX_BY_FORMAT.get(format_name, ".bin")

@@ -1,0 +1,1 @@
+"""Jobs: the durable job store, and the two executors (Celery workers, in-process threads)."""

@@ -1,0 +1,80 @@
+"""The Celery app and its one task, a thin adapter over `pipeline.run_job`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+
+from videoforge.pipeline import Engine, run_job
+from videoforge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "videoforge.transcode"
+QUEUE = "videoforge"
+
+
+def broker_transport_options(settings: Settings) -> dict[str, Any]:
+    """The options every broker client (API, workers, Flower) must share.
+
+    kombu redelivers an unacked message after `visibility_timeout`, and the shortest value
+    among all clients wins (celery #7651), so it is set everywhere from one place.
+    """
+    return {"visibility_timeout": settings.visibility_timeout_s}
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app configured from settings; used by the API (to send) and workers (to run)."""
+    app = Celery("videoforge", broker=settings.redis_url, set_as_current=False)
+    app.conf.update(
+        broker_transport_options=broker_transport_options(settings),
+        broker_connection_retry_on_startup=True,
+        task_default_queue=QUEUE,
+        task_ignore_result=True,  # job state lives in the job store, not a result backend
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    register_task(app, settings)
+    return app
+
+
+_engine_holder: dict[str, Engine] = {}
+
+
+def _engine(settings: Settings) -> Engine:
+    # Built lazily in each pool child: Redis and S3 clients must not cross a fork.
+    if "engine" not in _engine_holder:
+        from videoforge import wiring
+
+        _engine_holder["engine"] = wiring.build_engine(
+            settings, timeout_errors=(SoftTimeLimitExceeded,)
+        )
+    return _engine_holder["engine"]
+
+
+@worker_process_init.connect
+def _reset_after_fork(**_: Any) -> None:
+    _engine_holder.clear()
+
+
+def register_task(app: Celery, settings: Settings) -> None:
+    """Define the transcode task on `app`."""
+
+    @app.task(name=TASK_NAME, bind=True, max_retries=None)
+    def transcode(self: Task[Any, Any], task_id: str) -> None:
+        retry = run_job(task_id, _engine(settings))
+        if retry is not None:
+            # The attempt count lives in the job record; Celery only schedules the retry.
+            raise self.retry(countdown=retry.delay_s)

@@ -1,0 +1,18 @@
+"""The Executor port: how a saved job gets run. Implementations: Celery (workers) and inline."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Executor(Protocol):
+    """Runs saved jobs somewhere; `submit` never blocks on the work itself."""
+
+    def submit(self, task_id: str) -> None:
+        """Queue a job whose record is already saved."""
+
+    def has_live_worker(self) -> bool:
+        """True when something is ready to run jobs."""
+
+    def close(self) -> None:
+        """Release resources at shutdown."""

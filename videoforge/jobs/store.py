@@ -1,0 +1,111 @@
+"""Durable job records in Redis. Every Redis key videoforge uses is named here."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+import redis
+
+from videoforge.errors import NotFound, TransientError
+from videoforge.models import Job, JobState, OutputFormat, Progress
+
+PREFIX = "videoforge"
+
+
+def job_key(task_id: str) -> str:
+    return f"{PREFIX}:job:{task_id}"
+
+
+def file_jobs_key(file_id: str) -> str:
+    return f"{PREFIX}:file:{file_id}:jobs"
+
+
+@contextmanager
+def _redis_errors() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise TransientError(f"job store unavailable: {exc}") from exc
+
+
+class JobStore:
+    """One hash per job; fields are JSON so partial updates never clobber each other."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def create(self, job: Job) -> None:
+        """Save a new record; it exists before anything is queued."""
+        job.created_at = job.updated_at = time.time()
+        fields = _encode(job)
+        with _redis_errors():
+            pipe = self.client.pipeline()
+            pipe.hset(job_key(job.task_id), mapping=fields)
+            pipe.rpush(file_jobs_key(job.file_id), job.task_id)
+            pipe.execute()
+
+    def get(self, task_id: str) -> Job:
+        with _redis_errors():
+            raw = self.client.hgetall(job_key(task_id))
+        if not raw:
+            raise NotFound(f"no task {task_id}")
+        return _decode(raw)
+
+    def update(self, task_id: str, **changes: Any) -> None:
+        """Set some fields of a record (state, progress, result, error, attempts)."""
+        changes["updated_at"] = time.time()
+        fields: dict[Any, Any] = {k: json.dumps(_plain(v)) for k, v in changes.items()}
+        with _redis_errors():
+            self.client.hset(job_key(task_id), mapping=fields)
+
+    def start_attempt(self, task_id: str) -> int:
+        """Count one more attempt and return it; the count lives here, not in the message."""
+        with _redis_errors():
+            raw = self.client.hget(job_key(task_id), "attempts")
+            attempts = int(json.loads(raw)) + 1 if raw else 1
+            self.client.hset(job_key(task_id), "attempts", json.dumps(attempts))
+        return attempts
+
+    def jobs_for_file(self, file_id: str) -> list[Job]:
+        with _redis_errors():
+            task_ids = self.client.lrange(file_jobs_key(file_id), 0, -1)
+        jobs = []
+        for task_id in task_ids:
+            try:
+                jobs.append(self.get(_text(task_id)))
+            except NotFound:
+                continue
+        return jobs
+
+    def ping(self) -> None:
+        with _redis_errors():
+            self.client.ping()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Progress):
+        return asdict(value)
+    return value
+
+
+def _encode(job: Job) -> dict[Any, Any]:
+    return {name: json.dumps(_plain(value)) for name, value in asdict(job).items()}
+
+
+def _decode(raw: dict[Any, Any]) -> Job:
+    data = {_text(key): json.loads(value) for key, value in raw.items()}
+    progress = data.get("progress")
+    data["progress"] = Progress(**progress) if progress else None
+    data["state"] = JobState(data["state"])
+    data["format"] = OutputFormat(data["format"])
+    known = Job.__dataclass_fields__
+    return Job(**{name: value for name, value in data.items() if name in known})

@@ -1,0 +1,131 @@
+"""The one place that starts ffmpeg and ffprobe: process groups, deadlines, kills, stderr tails."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO
+
+from videoforge.errors import JobTimeout, MediaError, UnsupportedMedia
+from videoforge.processes import die_with_parent
+
+log = logging.getLogger(__name__)
+
+STDERR_TAIL_LINES = 20
+
+
+def _start(argv: list[str], cwd: Path | None, env: Mapping[str, str]) -> subprocess.Popen[str]:
+    log.debug("running %s", shlex.join(argv))
+    return subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,  # its own process group, killed as a whole
+        preexec_fn=die_with_parent,  # ffmpeg dies if its worker is SIGKILLed
+    )
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_ffprobe(argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0) -> str:
+    """Run ffprobe and return its stdout; any failure means the file is not usable media."""
+    process = _start(argv, cwd=None, env=env)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        raise UnsupportedMedia("probing the file took too long") from exc
+    finally:
+        _kill_group(process)
+    if process.returncode != 0:
+        reason = _last_line(stderr) or f"exit code {process.returncode}"
+        raise UnsupportedMedia(f"the file is not a readable video ({reason})")
+    return stdout
+
+
+def binary_version(binary: str, env: Mapping[str, str]) -> str:
+    """First line of `binary -version`, for the start-up log."""
+    process = _start([binary, "-hide_banner", "-version"], cwd=None, env=env)
+    try:
+        stdout, _ = process.communicate(timeout=10)
+    finally:
+        _kill_group(process)
+    return stdout.splitlines()[0] if stdout else "unknown version"
+
+
+def run_ffmpeg(
+    argv: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    on_progress_line: Callable[[str], None],
+    timeout_s: float,
+) -> None:
+    """Run ffmpeg to completion, feeding each stdout line to `on_progress_line`.
+
+    The whole process group is killed on every exit path: success, error, timeout, and any
+    exception raised by the callback or delivered to this thread (soft time limit, cancel).
+    """
+    process = _start(argv, cwd=cwd, env=env)
+    stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    drain = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
+    drain.start()
+    timed_out = threading.Event()
+    watchdog = threading.Timer(timeout_s, _expire, args=(process, timed_out))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            on_progress_line(line)
+        process.wait()
+    finally:
+        watchdog.cancel()
+        _kill_group(process)
+        drain.join(timeout=2)
+    if timed_out.is_set():
+        raise JobTimeout(f"timeout: ffmpeg ran longer than {timeout_s:g} s")
+    if process.returncode != 0:
+        raise MediaError(_ffmpeg_failure(process.returncode, stderr_tail))
+
+
+def _expire(process: subprocess.Popen[str], timed_out: threading.Event) -> None:
+    timed_out.set()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _drain(stream: IO[str] | None, tail: collections.deque[str]) -> None:
+    if stream is None:
+        return
+    for line in stream:
+        if line.strip():
+            tail.append(line.rstrip())
+
+
+def _ffmpeg_failure(returncode: int, tail: collections.deque[str]) -> str:
+    if returncode < 0:
+        return f"FFmpeg error: killed by signal {-returncode}"
+    detail = _last_line("\n".join(tail)) or f"exit code {returncode}"
+    return f"FFmpeg error: {detail}"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""

@@ -1,0 +1,121 @@
+"""Domain types shared by the API, the pipeline and the job store. No FastAPI here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class JobState(StrEnum):
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    PROGRESS = "PROGRESS"
+    RETRY = "RETRY"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobState.SUCCESS, JobState.FAILURE)
+
+
+# The human-readable `status` that accompanies each state in API answers.
+STATUS_BY_STATE = {
+    JobState.PENDING: "queued",
+    JobState.STARTED: "starting",
+    JobState.PROGRESS: "transcoding",
+    JobState.RETRY: "retrying",
+    JobState.SUCCESS: "completed",
+    JobState.FAILURE: "failed",
+}
+
+
+class OutputFormat(StrEnum):
+    HLS = "hls"
+    MP4 = "mp4"
+    WEBM = "webm"
+
+    @property
+    def extension(self) -> str:
+        return {"hls": "m3u8", "mp4": "mp4", "webm": "webm"}[self.value]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A requested box; -1 on one side means "derive it from the aspect ratio"."""
+
+    width: int
+    height: int
+
+    def __str__(self) -> str:
+        return f"{self.width}:{self.height}"
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe told us about a file, reduced to what planning needs."""
+
+    duration_s: float
+    width: int
+    height: int
+    video_codec: str
+    audio_codec: str | None
+    format_name: str
+    size_bytes: int
+    rotation_deg: int = 0
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height as shown, after the rotation players apply."""
+        if self.rotation_deg % 180:
+            return self.height, self.width
+        return self.width, self.height
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An accepted upload: where it lives and what it is."""
+
+    file_id: str
+    filename: str
+    original_name: str
+    storage_key: str
+    media: MediaInfo
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SourceFile:
+        media = MediaInfo(**data["media"])
+        return cls(**{**data, "media": media})
+
+
+@dataclass(frozen=True)
+class Progress:
+    percent: float
+    fps: float
+    speed: float
+    eta_seconds: float | None
+
+
+@dataclass
+class Job:
+    """The durable record of one transcode request."""
+
+    task_id: str
+    file_id: str
+    output_name: str
+    resolution: str
+    format: OutputFormat
+    upscale: bool = False
+    state: JobState = JobState.PENDING
+    attempts: int = 0
+    progress: Progress | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)

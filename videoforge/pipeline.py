@@ -1,0 +1,183 @@
+"""The one transcoding pipeline: fetch, probe, plan, transcode, publish.
+
+Both executors (Celery task, in-process threads) are thin adapters over `run_job`. It is the
+only place that knows the order of the steps and which failures are worth another attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from videoforge.errors import MediaError, NotFound, TransientError, VideoforgeError
+from videoforge.jobs.store import JobStore
+from videoforge.media import command, plan, probe, run
+from videoforge.media.binaries import FFmpegBinaries
+from videoforge.media.progress import ProgressParser
+from videoforge.models import Job, JobState, MediaInfo, Progress
+from videoforge.settings import Settings
+from videoforge.storage import Storage, output_key, source_key
+
+log = logging.getLogger(__name__)
+
+PROGRESS_WRITE_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What a pipeline run needs; built once per process by `wiring`."""
+
+    settings: Settings
+    storage: Storage
+    jobs: JobStore
+    binaries: FFmpegBinaries
+    # Exceptions an executor raises into a job when its own time limit expires.
+    timeout_errors: tuple[type[BaseException], ...] = ()
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """run_job's answer when a transient failure deserves another attempt."""
+
+    delay_s: float
+
+
+def retry_delay_s(attempt: int) -> float:
+    """Exponential backoff between attempts: 5, 10, 20 ... capped at 60 seconds."""
+    return float(min(60, 5 * 2 ** (attempt - 1)))
+
+
+def run_job(task_id: str, engine: Engine) -> RetryLater | None:
+    """Run one attempt of a job and record its outcome; ask for a retry when that may help."""
+    job = engine.jobs.get(task_id)
+    if job.state.is_terminal:
+        log.info("task %s already %s; duplicate delivery ignored", task_id, job.state)
+        return None
+    attempt = engine.jobs.start_attempt(task_id)
+    engine.jobs.update(task_id, state=JobState.STARTED, progress=None)
+    log.info("task %s file %s attempt %d started", task_id, job.file_id, attempt)
+    try:
+        result = _attempt(job, engine)
+    except TransientError as exc:
+        return _transient_failure(job, engine, attempt, exc.message)
+    except (MediaError, NotFound) as exc:
+        _fail(job, engine, exc.message)
+    except engine.timeout_errors:
+        _fail(job, engine, f"timeout: job ran longer than {engine.settings.task_soft_time_limit} s")
+    except VideoforgeError as exc:
+        _fail(job, engine, exc.message)
+    except Exception as exc:
+        log.exception("task %s failed unexpectedly", task_id)
+        _fail(job, engine, f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        engine.jobs.update(task_id, state=JobState.SUCCESS, result=result, error=None)
+        log.info("task %s file %s succeeded: %s", task_id, job.file_id, job.output_name)
+    return None
+
+
+def _transient_failure(job: Job, engine: Engine, attempt: int, reason: str) -> RetryLater | None:
+    if attempt >= engine.settings.max_retries:
+        _fail(job, engine, f"{reason} (after {attempt} attempts)")
+        return None
+    delay_s = retry_delay_s(attempt)
+    log.warning(
+        "task %s attempt %d failed (%s); retry in %.0f s", job.task_id, attempt, reason, delay_s
+    )
+    engine.jobs.update(job.task_id, state=JobState.RETRY, error=reason)
+    return RetryLater(delay_s)
+
+
+def _fail(job: Job, engine: Engine, reason: str) -> None:
+    log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
+    engine.jobs.update(job.task_id, state=JobState.FAILURE, error=reason)
+
+
+def _attempt(job: Job, engine: Engine) -> dict[str, Any]:
+    engine.settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f"job-{job.task_id}-", dir=engine.settings.temp_dir))
+    try:
+        return _transcode_in(workdir, job, engine)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _transcode_in(workdir: Path, job: Job, engine: Engine) -> dict[str, Any]:
+    source = workdir / "source"
+    engine.storage.fetch_file(source_key(job.file_id), source)
+    binaries = engine.binaries
+    media = probe.parse_probe(
+        run.run_ffprobe(probe.probe_argv(binaries.ffprobe, source), binaries.env)
+    )
+    encode = _encode_plan(job, media, source, engine.settings)
+    outdir = workdir / "out"
+    outdir.mkdir()
+    started = time.monotonic()
+    run.run_ffmpeg(
+        command.transcode_argv(binaries.ffmpeg, encode),
+        cwd=outdir,
+        env=binaries.env,
+        on_progress_line=_progress_writer(job.task_id, media.duration_s, engine),
+        timeout_s=float(engine.settings.task_soft_time_limit),
+    )
+    encode_s = time.monotonic() - started
+    size_bytes = _publish(outdir, encode.output_name, engine.storage)
+    return {
+        "status": "completed",
+        "output_name": encode.output_name,
+        "format": job.format.value,
+        "width": encode.width,
+        "height": encode.height,
+        "duration_s": media.duration_s,
+        "size_bytes": size_bytes,
+        "encode_seconds": round(encode_s, 2),
+        "speed": round(media.duration_s / encode_s, 2) if encode_s > 0 else None,
+    }
+
+
+def _encode_plan(
+    job: Job, media: MediaInfo, source: Path, settings: Settings
+) -> command.EncodePlan:
+    box = plan.parse_resolution(job.resolution)
+    width, height = plan.fit(media.display_size, box, upscale=job.upscale)
+    return command.EncodePlan(
+        input_path=source,
+        stem=Path(job.output_name).stem,
+        format=job.format,
+        width=width,
+        height=height,
+        has_audio=media.audio_codec is not None,
+        x264_preset=settings.x264_preset,
+    )
+
+
+def _progress_writer(task_id: str, duration_s: float, engine: Engine) -> Any:
+    parser = ProgressParser(duration_s)
+    last_write = 0.0
+
+    def on_line(line: str) -> None:
+        nonlocal last_write
+        snapshot: Progress | None = parser.feed(line)
+        now = time.monotonic()
+        if snapshot is None or now - last_write < PROGRESS_WRITE_INTERVAL_S:
+            return
+        last_write = now
+        engine.jobs.update(task_id, state=JobState.PROGRESS, progress=snapshot)
+
+    return on_line
+
+
+def _publish(outdir: Path, main_name: str, storage: Storage) -> int:
+    """Upload every output file, the main one (playlist or video) last: once it is visible,
+    everything it refers to already is."""
+    files = sorted(p for p in outdir.iterdir() if p.is_file() and p.name != main_name)
+    files.append(outdir / main_name)
+    if not files[-1].is_file():
+        raise MediaError(f"FFmpeg error: {main_name} was not produced")
+    for path in files:
+        storage.put_file(output_key(path.name), path)
+    return sum(path.stat().st_size for path in files)

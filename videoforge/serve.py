@@ -1,0 +1,80 @@
+"""`videoforge serve`: the whole system on one machine (Valkey if needed, a worker, the API)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+import uvicorn
+
+from videoforge.app import create_app
+from videoforge.embedded_valkey import EmbeddedValkey
+from videoforge.processes import die_with_parent, stop_group
+from videoforge.settings import ExecutorKind, Settings
+from videoforge.wiring import find_binaries
+
+log = logging.getLogger(__name__)
+
+WORKER_STOP_GRACE_S = 30.0
+
+
+def worker_argv(settings: Settings, extra: list[str] | None = None) -> list[str]:
+    """The Celery worker command, the same one production runs."""
+    return [
+        sys.executable, "-m", "celery", "-A", "videoforge.worker", "worker",
+        "--loglevel", settings.log_level, "--concurrency", str(settings.worker_concurrency),
+        *(extra or []),
+    ]  # fmt: skip
+
+
+def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "REDIS_URL": settings.redis_url or ""}
+    # Own process group: a terminal's Ctrl-C reaches only us, and we stop the worker in order.
+    return subprocess.Popen(
+        worker_argv(settings, ["--hostname", "serve@%h"]),
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    # SIGQUIT is Celery's cold shutdown: running jobs are cancelled (ffmpeg dies with its
+    # pool child) and, with acks_late, their messages go back to the queue for next time.
+    log.info("stopping worker")
+    stop_group(worker, signal.SIGQUIT, grace_s=WORKER_STOP_GRACE_S)
+
+
+def serve(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then stop the API, the worker and Valkey, in that order."""
+    find_binaries(settings)
+    valkey: EmbeddedValkey | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        if not settings.redis_url:
+            valkey = EmbeddedValkey(settings.data_dir / "valkey")
+            settings = settings.model_copy(update={"redis_url": valkey.start()})
+        if settings.videoforge_executor is ExecutorKind.CELERY:
+            worker = start_worker(settings)
+        run_api(settings)
+    finally:
+        if worker is not None:
+            stop_worker(worker)
+        if valkey is not None:
+            valkey.stop()
+        log.info("stopped")
+
+
+def run_api(settings: Settings) -> None:
+    """Serve the API with uvicorn until SIGINT or SIGTERM."""
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,81 @@
+"""The one typed settings class, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ExecutorKind(StrEnum):
+    CELERY = "celery"
+    INLINE = "inline"
+
+
+class Settings(BaseSettings):
+    """Every setting videoforge reads; a bad value stops start-up."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    redis_url: str | None = Field(
+        default=None, description="Redis/Valkey URL; unset starts an embedded Valkey"
+    )
+    minio_endpoint: str | None = Field(
+        default=None, description="S3 endpoint (host:port or URL); unset uses local disk"
+    )
+    minio_access_key: str = Field(default="", description="S3 access key")
+    minio_secret_key: str = Field(default="", description="S3 secret key")
+    minio_secure: bool = Field(default=False, description="Use HTTPS for the S3 endpoint")
+    host: str = Field(default="127.0.0.1", description="API bind address")
+    port: int = Field(default=8000, ge=1, le=65535, description="API port")
+    data_dir: Path = Field(
+        default=Path("data"), description="Local storage, Valkey AOF, temp files"
+    )
+    worker_concurrency: int = Field(default=2, ge=1, le=64, description="Parallel jobs per worker")
+    task_time_limit: int = Field(default=3600, ge=1, description="Hard time limit per job, seconds")
+    task_soft_time_limit: int = Field(
+        default=3300, ge=1, description="Soft time limit per job, seconds"
+    )
+    max_retries: int = Field(default=3, ge=1, le=20, description="Attempts for transient errors")
+    max_upload_bytes: int = Field(
+        default=10 * 1024**3, ge=1, description="Largest accepted upload, bytes"
+    )
+    x264_preset: str = Field(
+        default="veryfast",
+        pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$",
+        description="libx264 preset for MP4 and HLS",
+    )
+    videoforge_executor: ExecutorKind = Field(
+        default=ExecutorKind.CELERY, description="`celery` (workers) or `inline` (API threads)"
+    )
+    ffmpeg_path: str | None = Field(default=None, description="ffmpeg binary to use")
+    ffprobe_path: str | None = Field(default=None, description="ffprobe binary to use")
+    log_level: str = Field(
+        default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="Log level"
+    )
+
+    @model_validator(mode="after")
+    def _soft_limit_below_hard(self) -> Settings:
+        if self.task_soft_time_limit >= self.task_time_limit:
+            raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
+        return self
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        """Broker redelivery delay; above the hard limit so a healthy job is never redelivered."""
+        return self.task_time_limit + 300
+
+    @property
+    def temp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming each bad setting and why, for start-up failures."""
+    parts = []
+    for item in error.errors():
+        name = ".".join(str(loc) for loc in item["loc"]).upper() or "settings"
+        parts.append(f"{name}: {item['msg']}")
+    return "invalid settings: " + "; ".join(parts)

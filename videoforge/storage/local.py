@@ -1,0 +1,94 @@
+"""Local-disk storage under DATA_DIR/objects, for one-machine installs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from videoforge.errors import NotFound, TransientError
+
+CHUNK_BYTES = 256 * 1024
+
+
+class LocalStorage:
+    """Objects are files; writes go to a temp file in the same directory, then os.replace."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise NotFound(f"invalid storage key {key!r}")
+        return path
+
+    def _write_atomically(self, key: str, copy: Callable[[BinaryIO], object]) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                copy(out)
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    def put_file(self, key: str, path: Path) -> None:
+        def copy(out: BinaryIO) -> None:
+            with path.open("rb") as src:
+                shutil.copyfileobj(src, out, CHUNK_BYTES)
+
+        self._write_atomically(key, copy)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._write_atomically(key, lambda out: out.write(data))
+
+    def fetch_file(self, key: str, dest: Path) -> None:
+        source = self._path(key)
+        try:
+            shutil.copyfile(source, dest)
+        except FileNotFoundError as exc:
+            raise NotFound(f"{key} not found") from exc
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError as exc:
+            raise NotFound(f"{key} not found") from exc
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        try:
+            handle = self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise NotFound(f"{key} not found") from exc
+        return _chunks(handle, start, end)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def check(self) -> None:
+        try:
+            self.put_bytes(".readyz", b"ok")
+            self.size(".readyz")
+        except OSError as exc:
+            raise TransientError(f"local storage is not writable: {exc}") from exc
+
+
+def _chunks(handle: BinaryIO, start: int, end: int | None) -> Iterator[bytes]:
+    with handle:
+        handle.seek(start)
+        remaining = None if end is None else end - start + 1
+        while remaining is None or remaining > 0:
+            want = CHUNK_BYTES if remaining is None else min(CHUNK_BYTES, remaining)
+            chunk = handle.read(want)
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk

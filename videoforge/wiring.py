@@ -1,0 +1,106 @@
+"""The one place that picks implementations from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import redis
+from pydantic import ValidationError
+
+from videoforge.errors import VideoforgeError
+from videoforge.jobs.executor import Executor
+from videoforge.jobs.store import JobStore
+from videoforge.media import run
+from videoforge.media.binaries import FFmpegBinaries, locate
+from videoforge.pipeline import Engine
+from videoforge.settings import ExecutorKind, Settings, describe_error
+from videoforge.storage import Storage
+from videoforge.storage.local import LocalStorage
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(SystemExit):
+    """Raised when videoforge cannot start; the message is the one line users see."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"videoforge: {message}")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and `.env`, or a one-line StartupError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise StartupError(describe_error(exc)) from None
+
+
+def require_redis(settings: Settings) -> Settings:
+    if not settings.redis_url:
+        raise StartupError("REDIS_URL is not set (`videoforge serve` starts an embedded Valkey)")
+    return settings
+
+
+def redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
+    )
+
+
+def build_storage(settings: Settings) -> Storage:
+    if settings.minio_endpoint:
+        raise StartupError("MINIO_ENDPOINT is set, but this build stores files on local disk only")
+    return LocalStorage(settings.data_dir / "objects")
+
+
+def find_binaries(settings: Settings) -> FFmpegBinaries:
+    try:
+        binaries = locate(settings.ffmpeg_path, settings.ffprobe_path)
+    except VideoforgeError as exc:
+        raise StartupError(exc.message) from None
+    log.info(
+        "ffmpeg from %s: %s (%s)",
+        binaries.source,
+        binaries.ffmpeg,
+        run.binary_version(binaries.ffmpeg, binaries.env),
+    )
+    return binaries
+
+
+def build_engine(
+    settings: Settings, timeout_errors: tuple[type[BaseException], ...] = ()
+) -> Engine:
+    """Storage, job store and ffmpeg for one process."""
+    require_redis(settings)
+    assert settings.redis_url is not None
+    return Engine(
+        settings=settings,
+        storage=build_storage(settings),
+        jobs=JobStore(redis_client(settings.redis_url)),
+        binaries=find_binaries(settings),
+        timeout_errors=timeout_errors,
+    )
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the API needs: the engine (storage, jobs, ffmpeg) and an executor."""
+
+    engine: Engine
+    executor: Executor
+
+
+def build_services(settings: Settings) -> Services:
+    engine = build_engine(settings)
+    executor: Executor
+    if settings.videoforge_executor is ExecutorKind.INLINE:
+        from videoforge.jobs.inline import InlineExecutor
+
+        executor = InlineExecutor(engine, settings.worker_concurrency)
+    else:
+        from videoforge.jobs.celery_app import create_celery
+        from videoforge.jobs.celery_executor import CeleryExecutor
+
+        executor = CeleryExecutor(create_celery(settings))
+    return Services(engine=engine, executor=executor)
