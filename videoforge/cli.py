@@ -57,3 +57,7 @@ def worker(ctx: typer.Context) -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from videoforge import workspace
 from videoforge.errors import MediaError, NotFound, TransientError, VideoforgeError
 from videoforge.jobs.store import JobStore
 from videoforge.media import command, plan, probe, run
@@ -65,6 +65,11 @@ def run_job(task_id: str, engine: Engine) -> RetryLater | None:
         result = _attempt(job, engine)
     except TransientError as exc:
         return _transient_failure(job, engine, attempt, exc.message)
+    except (SystemExit, KeyboardInterrupt):
+        # The worker is stopping; the broker hands the message to the next worker.
+        log.warning("task %s interrupted by shutdown; it will run again", task_id)
+        engine.jobs.update(task_id, state=JobState.PENDING, progress=None)
+        raise
     except (MediaError, NotFound) as exc:
         _fail(job, engine, exc.message)
     except engine.timeout_errors:
@@ -98,8 +103,7 @@ def _fail(job: Job, engine: Engine, reason: str) -> None:
 
 
 def _attempt(job: Job, engine: Engine) -> dict[str, Any]:
-    engine.settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix=f"job-{job.task_id}-", dir=engine.settings.temp_dir))
+    workdir = workspace.create(engine.settings.temp_dir, job.task_id)
     try:
         return _transcode_in(workdir, job, engine)
     finally:

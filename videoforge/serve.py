@@ -10,6 +10,7 @@ import sys
 
 import uvicorn
 
+from videoforge import workspace
 from videoforge.app import create_app
 from videoforge.embedded_valkey import EmbeddedValkey
 from videoforge.processes import die_with_parent, stop_group
@@ -63,13 +64,22 @@ def serve(settings: Settings) -> None:
     finally:
         if worker is not None:
             stop_worker(worker)
+            workspace.sweep_orphans(settings.temp_dir)
         if valkey is not None:
             valkey.stop()
         log.info("stopped")
 
 
+def _note_signal(signum: int, _frame: object) -> None:
+    log.info("received %s", signal.Signals(signum).name)
+
+
 def run_api(settings: Settings) -> None:
     """Serve the API with uvicorn until SIGINT or SIGTERM."""
+    # uvicorn re-raises the signal that stopped it once it has shut down; with the default
+    # disposition that would kill this process before it stops the worker and Valkey.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _note_signal)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,

@@ -7,8 +7,9 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
+from videoforge import workspace
 from videoforge.pipeline import Engine, run_job
 from videoforge.settings import Settings
 
@@ -70,7 +71,11 @@ def _reset_after_fork(**_: Any) -> None:
 
 
 def register_task(app: Celery, settings: Settings) -> None:
-    """Define the transcode task on `app`."""
+    """Define the transcode task on `app`, and the sweep of scratch dirs at worker start."""
+
+    @worker_init.connect(weak=False)
+    def _sweep(**_: Any) -> None:
+        workspace.sweep_orphans(settings.temp_dir)
 
     @app.task(name=TASK_NAME, bind=True, max_retries=None)
     def transcode(self: Task[Any, Any], task_id: str) -> None:

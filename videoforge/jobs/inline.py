@@ -6,6 +6,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from videoforge import workspace
 from videoforge.pipeline import Engine, run_job
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,7 @@ class InlineExecutor:
 
     def __init__(self, engine: Engine, concurrency: int) -> None:
         self.engine = engine
+        workspace.sweep_orphans(engine.settings.temp_dir)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="transcode")
         self._timers: set[threading.Timer] = set()
 

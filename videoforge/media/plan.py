@@ -71,4 +71,3 @@ def output_stem(file_id: str, size: tuple[int, int], task_id: str) -> str:
     """Base name of a job's outputs, with its planned size; unique per job, so outputs of the
     same file (other formats, sizes, or a repeat) never overwrite each other."""
     return f"{file_id}_{size[0]}x{size[1]}_{task_id.replace('-', '')[:12]}"
-

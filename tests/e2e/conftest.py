@@ -1,0 +1,41 @@
+"""One real `videoforge serve` (embedded Valkey, Celery worker, FFmpeg) for the e2e suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.service import Service, transcode, upload, wait_for
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    running = Service(tmp_path_factory.mktemp("serve"), WORKER_CONCURRENCY="2").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(service: Service) -> Iterator[httpx.Client]:
+    with service.client() as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def uploaded(service: Service, clips: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """Each clip uploaded once."""
+    with service.client() as http:
+        return {name: upload(http, path) for name, path in clips.items()}
+
+
+@pytest.fixture(scope="session")
+def finished(service: Service, uploaded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The wide clip transcoded to every format (box 1280:720, so no upscale: 640x360)."""
+    file_id = uploaded["wide"]["file_id"]
+    with service.client() as http:
+        tasks = {fmt: transcode(http, file_id, "1280:720", fmt) for fmt in ("hls", "mp4", "webm")}
+        return {fmt: wait_for(http, task["task_id"])[0] for fmt, task in tasks.items()}

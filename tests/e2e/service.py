@@ -1,0 +1,151 @@
+"""Run `videoforge serve` as a real child process for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from videoforge.processes import free_port
+
+TERMINAL = {"SUCCESS", "FAILURE"}
+
+
+class Service:
+    """One `videoforge serve` (Valkey, Celery worker, API) on a free port."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+            "DATA_DIR": str(data_dir),
+            "PORT": str(self.port),
+            **env,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "serve.log"
+
+    def start(self, timeout_s: float = 60) -> Service:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "videoforge.cli", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.wait_ready(timeout_s)
+        return self
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"serve not ready in {timeout_s} s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 60) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout_s)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+
+def upload(client: httpx.Client, path: Path, name: str | None = None) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        response = client.post("/videos/upload", files={"file": (name or path.name, handle)})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def transcode(
+    client: httpx.Client, file_id: str, resolution: str, fmt: str, **extra: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/videos/transcode/{file_id}", json={"resolution": resolution, "format": fmt, **extra}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def wait_for(
+    client: httpx.Client, task_id: str, timeout_s: float = 120, states: set[str] = TERMINAL
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Poll a task until it reaches one of `states`; return the last answer and all answers."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        response = client.get(f"/videos/task/{task_id}")
+        assert response.status_code == 200, response.text
+        seen.append(response.json())
+        if seen[-1]["state"] in states:
+            return seen[-1], seen
+        time.sleep(0.2)
+    raise AssertionError(f"task {task_id} stuck: {seen[-1] if seen else None}")
+
+
+def descendants(pid: int) -> set[int]:
+    """All processes below `pid`, read from /proc."""
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+def process_names(pids: set[int]) -> list[str]:
+    names = []
+    for pid in pids:
+        try:
+            names.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return names
+
+
+def send(pid: int, sig: int) -> None:
+    os.kill(pid, sig)
