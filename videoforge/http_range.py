@@ -6,7 +6,7 @@ import re
 
 from videoforge.errors import RangeNotSatisfiable
 
-_SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -43,7 +43,7 @@ class OutputFormat(StrEnum):
 
 @dataclass(frozen=True)
 class Resolution:
-    """A requested box; -1 on one side means "derive it from the aspect ratio"."""
+    """A requested box; -2 on one side means "derive it from the aspect ratio"."""
 
     width: int
     height: int

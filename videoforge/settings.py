@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="Log level"
     )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        # ffmpeg runs inside each job's directory, so relative paths would point elsewhere.
+        return path.expanduser().resolve()
 
     @model_validator(mode="after")
     def _soft_limit_below_hard(self) -> Settings:

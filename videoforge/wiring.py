@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -54,9 +55,10 @@ def build_storage(settings: Settings) -> Storage:
     return LocalStorage(settings.data_dir / "objects")
 
 
-def find_binaries(settings: Settings) -> FFmpegBinaries:
+@functools.cache
+def _find_binaries(ffmpeg_path: str | None, ffprobe_path: str | None) -> FFmpegBinaries:
     try:
-        binaries = locate(settings.ffmpeg_path, settings.ffprobe_path)
+        binaries = locate(ffmpeg_path, ffprobe_path)
     except VideoforgeError as exc:
         raise StartupError(exc.message) from None
     log.info(
@@ -66,6 +68,11 @@ def find_binaries(settings: Settings) -> FFmpegBinaries:
         run.binary_version(binaries.ffmpeg, binaries.env),
     )
     return binaries
+
+
+def find_binaries(settings: Settings) -> FFmpegBinaries:
+    """The ffmpeg to use, logged with its version once per process."""
+    return _find_binaries(settings.ffmpeg_path, settings.ffprobe_path)
 
 
 def build_engine(

@@ -21,7 +21,7 @@ _RESOLUTION = re.compile(r"^\s*(-?\d{1,5})\s*[:x]\s*(-?\d{1,5})\s*$")
 
 def parse_resolution(text: str) -> Resolution:
     """Parse "W:H" (or "WxH"): positive even sides up to 7680x4320, or -2 on one side."""
-    match = _RESOLUTION.match(text)
+    match = _RESOLUTION.match(text) if len(text) <= 32 else None
     if not match:
         raise InvalidRequest(f"resolution must look like 1920:1080, got {text[:40]!r}")
     width, height = int(match.group(1)), int(match.group(2))
@@ -59,12 +59,22 @@ def fit(source: tuple[int, int], box: Resolution, upscale: bool = False) -> tupl
     if not upscale:
         scale = min(scale, 1.0)
     width, height = even(source_w * scale), even(source_h * scale)
-    # Rounding to even may push one side a pixel past the box; pull it back inside.
-    if box.width != AUTO and width > box.width:
-        width = box.width
-    if box.height != AUTO and height > box.height:
-        height = box.height
-    return width, height
+    # Rounding to even may push a side a pixel past the box, or past an odd-sized source;
+    # pull it back inside by rounding down instead.
+    limits = [box.width, box.height]
+    if not upscale:
+        limits = [_min_known(limits[0], source_w), _min_known(limits[1], source_h)]
+    return _round_down_past(width, limits[0]), _round_down_past(height, limits[1])
+
+
+def _min_known(box_side: int, source_side: int) -> int:
+    return source_side if box_side == AUTO else min(box_side, source_side)
+
+
+def _round_down_past(side: int, limit: int) -> int:
+    if limit == AUTO or side <= limit:
+        return side
+    return max(2, limit - limit % 2)
 
 
 def output_stem(file_id: str, size: tuple[int, int], task_id: str) -> str:

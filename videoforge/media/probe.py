@@ -35,6 +35,8 @@ def parse_probe(text: str) -> MediaInfo:
         data = json.loads(text or "{}")
     except json.JSONDecodeError as exc:
         raise UnsupportedMedia("the file could not be read as media") from exc
+    if not isinstance(data, dict):
+        raise UnsupportedMedia("the file could not be read as media")
     fmt = data.get("format") or {}
     format_name = str(fmt.get("format_name", ""))
     if not format_name:

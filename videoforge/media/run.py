@@ -6,6 +6,7 @@ import collections
 import contextlib
 import logging
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from videoforge.processes import die_with_parent
 log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 20
+_LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
 
 
 def _start(argv: list[str], cwd: Path | None, env: Mapping[str, str]) -> subprocess.Popen[str]:
@@ -123,7 +125,8 @@ def _ffmpeg_failure(returncode: int, tail: collections.deque[str]) -> str:
     if returncode < 0:
         return f"FFmpeg error: killed by signal {-returncode}"
     detail = _last_line("\n".join(tail)) or f"exit code {returncode}"
-    return f"FFmpeg error: {detail}"
+    # Paths inside the worker's scratch directory mean nothing to the user.
+    return "FFmpeg error: " + _LOCAL_PATH.sub("input", detail)
 
 
 def _last_line(text: str) -> str:

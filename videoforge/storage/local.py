@@ -53,19 +53,19 @@ class LocalStorage:
         source = self._path(key)
         try:
             shutil.copyfile(source, dest)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise NotFound(f"{key} not found") from exc
 
     def size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise NotFound(f"{key} not found") from exc
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         try:
             handle = self._path(key).open("rb")
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise NotFound(f"{key} not found") from exc
         return _chunks(handle, start, end)
 
