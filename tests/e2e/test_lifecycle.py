@@ -138,3 +138,25 @@ def test_api_never_blocks_while_jobs_run(inline: Service, clips: dict[str, Path]
         for task_id in tasks:
             assert wait_for(client, task_id)[0]["state"] == "SUCCESS"
     _ = httpx  # the client type used above
+
+
+def test_time_limit_fails_the_job_with_timeout_and_no_retry(
+    tmp_path: Path, clips: dict[str, Path]
+) -> None:
+    service = Service(tmp_path / "serve", TASK_SOFT_TIME_LIMIT="1", TASK_TIME_LIMIT="4").start()
+    assert service.process is not None
+    try:
+        with service.client() as client:
+            file_id = upload(client, clips["long"])["file_id"]
+            task = transcode(client, file_id, "1280:720", "webm")
+            final, seen = wait_for(client, task["task_id"], timeout_s=60)
+            tree = descendants(service.process.pid)
+            assert final["state"] == "FAILURE", final
+            assert final["error"].startswith("timeout"), final["error"]
+            assert final["attempts"] == 1
+            assert "RETRY" not in {s["state"] for s in seen}
+            assert client.get(f"/videos/stream/{task['output_name']}").status_code == 404
+        assert "ffmpeg" not in " ".join(process_names(alive(tree)))
+        assert list((service.data_dir / "tmp").glob("job-*")) == []
+    finally:
+        service.stop()

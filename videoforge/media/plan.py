@@ -32,12 +32,12 @@ def parse_resolution(text: str) -> Resolution:
             continue
         if side <= 0 or side % 2:
             raise InvalidRequest(
-                f"resolution sides must be positive even numbers or -2, got {text}"
+                f"resolution sides must be positive even numbers or -2, got {text[:40]!r}"
             )
     sides = sorted(s for s in (width, height) if s != AUTO)
     if sides[-1] > MAX_LONG_SIDE or (len(sides) == 2 and sides[0] > MAX_SHORT_SIDE):
         raise InvalidRequest(
-            f"resolution may be at most 7680x4320 (either orientation), got {text}"
+            f"resolution may be at most 7680x4320 (either orientation), got {text[:40]!r}"
         )
     return Resolution(width, height)
 

@@ -47,6 +47,12 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
     process.wait()
 
 
+def _close_pipes(process: subprocess.Popen[str]) -> None:
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
 def run_ffprobe(argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0) -> str:
     """Run ffprobe and return its stdout; any failure means the file is not usable media."""
     process = _start(argv, cwd=None, env=env)
@@ -56,8 +62,9 @@ def run_ffprobe(argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0
         raise UnsupportedMedia("probing the file took too long") from exc
     finally:
         _kill_group(process)
+        _close_pipes(process)
     if process.returncode != 0:
-        reason = _last_line(stderr) or f"exit code {process.returncode}"
+        reason = _scrub(_last_line(stderr)) or f"exit code {process.returncode}"
         raise UnsupportedMedia(f"the file is not a readable video ({reason})")
     return stdout
 
@@ -69,6 +76,7 @@ def binary_version(binary: str, env: Mapping[str, str]) -> str:
         stdout, _ = process.communicate(timeout=10)
     finally:
         _kill_group(process)
+        _close_pipes(process)
     return stdout.splitlines()[0] if stdout else "unknown version"
 
 
@@ -101,6 +109,7 @@ def run_ffmpeg(
         watchdog.cancel()
         _kill_group(process)
         drain.join(timeout=2)
+        _close_pipes(process)
     if timed_out.is_set():
         raise JobTimeout(f"timeout: ffmpeg ran longer than {timeout_s:g} s")
     if process.returncode != 0:
@@ -124,9 +133,13 @@ def _drain(stream: IO[str] | None, tail: collections.deque[str]) -> None:
 def _ffmpeg_failure(returncode: int, tail: collections.deque[str]) -> str:
     if returncode < 0:
         return f"FFmpeg error: killed by signal {-returncode}"
-    detail = _last_line("\n".join(tail)) or f"exit code {returncode}"
-    # Paths inside the worker's scratch directory mean nothing to the user.
-    return "FFmpeg error: " + _LOCAL_PATH.sub("input", detail)
+    detail = _scrub(_last_line("\n".join(tail))) or f"exit code {returncode}"
+    return f"FFmpeg error: {detail}"
+
+
+def _scrub(message: str) -> str:
+    """Drop local paths from ffmpeg's words: they mean nothing to users and reveal the layout."""
+    return _LOCAL_PATH.sub("input", message).removeprefix("input: ")
 
 
 def _last_line(text: str) -> str:
