@@ -160,3 +160,27 @@ def test_time_limit_fails_the_job_with_timeout_and_no_retry(
         assert list((service.data_dir / "tmp").glob("job-*")) == []
     finally:
         service.stop()
+
+
+def test_storage_outage_is_retried_by_celery_then_succeeds(
+    service: Service, clips: dict[str, Path]
+) -> None:
+    outputs = service.data_dir / "objects" / "outputs"
+    with service.client() as client:
+        file_id = upload(client, clips["noaudio"], "retry.mp4")["file_id"]
+        # A file where the outputs folder should be stands in for a full or read-only disk.
+        outputs.mkdir(parents=True, exist_ok=True)
+        parked = outputs.with_name("outputs-parked")
+        outputs.rename(parked)
+        outputs.write_bytes(b"in the way")
+        try:
+            task = transcode(client, file_id, "320:240", "mp4")
+            retry, _ = wait_for(client, task["task_id"], states={"RETRY", "SUCCESS", "FAILURE"})
+        finally:
+            outputs.unlink()
+            parked.rename(outputs)
+        assert retry["state"] == "RETRY", retry
+        assert retry["error"].startswith("storage write failed")
+        final, _ = wait_for(client, task["task_id"], timeout_s=60)
+    assert final["state"] == "SUCCESS", final
+    assert final["attempts"] == 2

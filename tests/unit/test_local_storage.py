@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from videoforge.errors import NotFound
+from videoforge.errors import NotFound, TransientError
 from videoforge.storage import local
 from videoforge.storage.local import LocalStorage
 
@@ -204,3 +204,14 @@ def test_check_writes_a_probe_object(storage: LocalStorage, root: Path) -> None:
     storage.check()
     assert (root / ".readyz").read_bytes() == b"ok"
     assert part_files(root) == []
+
+
+def test_write_failures_are_transient(storage: LocalStorage, root: Path, tmp_path: Path) -> None:
+    # A file where a folder should be stands in for a full or read-only disk.
+    (root / "outputs").write_bytes(b"in the way")
+    with pytest.raises(TransientError, match="storage write failed"):
+        storage.put_bytes("outputs/x.mp4", b"data")
+    source = tmp_path / "src"
+    source.write_bytes(b"data")
+    with pytest.raises(TransientError):
+        storage.put_file("outputs/y.mp4", source)

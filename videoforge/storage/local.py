@@ -29,22 +29,27 @@ class LocalStorage:
 
     def _write_atomically(self, key: str, copy: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        except OSError as exc:
+            raise TransientError(f"storage write failed: {exc.strerror or exc}") from exc
         try:
             with os.fdopen(fd, "wb") as out:
                 copy(out)
             os.replace(tmp_name, target)
+        except OSError as exc:
+            Path(tmp_name).unlink(missing_ok=True)
+            # Disk full, a read-only mount, a broken path: worth another attempt later.
+            raise TransientError(f"storage write failed: {exc.strerror or exc}") from exc
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
     def put_file(self, key: str, path: Path) -> None:
-        def copy(out: BinaryIO) -> None:
-            with path.open("rb") as src:
-                shutil.copyfileobj(src, out, CHUNK_BYTES)
-
-        self._write_atomically(key, copy)
+        # Opened first: a missing local file is the caller's bug, not a storage outage.
+        with path.open("rb") as src:
+            self._write_atomically(key, lambda out: shutil.copyfileobj(src, out, CHUNK_BYTES))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._write_atomically(key, lambda out: out.write(data))
@@ -55,6 +60,8 @@ class LocalStorage:
             shutil.copyfile(source, dest)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise NotFound(f"{key} not found") from exc
+        except OSError as exc:
+            raise TransientError(f"storage read failed: {exc.strerror or exc}") from exc
 
     def size(self, key: str) -> int:
         try:

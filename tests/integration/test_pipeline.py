@@ -1,0 +1,108 @@
+"""pipeline.run_job on real parts (Valkey, local storage, ffmpeg), with storage faults injected."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_clip
+from videoforge.embedded_valkey import EmbeddedValkey
+from videoforge.errors import TransientError
+from videoforge.jobs.inline import InlineExecutor
+from videoforge.jobs.store import JobStore
+from videoforge.media.binaries import FFmpegBinaries
+from videoforge.models import Job, JobState, OutputFormat
+from videoforge.pipeline import Engine, RetryLater, run_job
+from videoforge.settings import Settings
+from videoforge.storage import meta_key, source_key
+from videoforge.storage.local import LocalStorage
+from videoforge.wiring import redis_client
+
+EngineFactory = Callable[..., tuple[Engine, Job]]
+
+
+class FlakyStorage(LocalStorage):
+    """Local storage whose writes fail `failures` times first, as an outage would."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    def put_file(self, key: str, path: Path) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise TransientError("storage write failed: Connection refused")
+        super().put_file(key, path)
+
+
+@pytest.fixture(scope="module")
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> EngineFactory:
+    clip = make_clip(binaries, tmp_path / "clip.mp4", "320x240", 2)
+
+    def build(failures: int, max_retries: int = 3) -> tuple[Engine, Job]:
+        settings = Settings(_env_file=None, data_dir=tmp_path / "data", max_retries=max_retries)
+        storage = FlakyStorage(settings.data_dir / "objects", failures)
+        file_id = uuid.uuid4().hex
+        LocalStorage.put_file(storage, source_key(file_id), clip)
+        storage.put_bytes(meta_key(file_id), json.dumps({}).encode())
+        engine = Engine(settings, storage, JobStore(redis_client(valkey)), binaries)
+        job = Job(
+            str(uuid.uuid4()), file_id, f"{file_id}_320x240_x.mp4", "320:240", OutputFormat.MP4
+        )
+        engine.jobs.create(job)
+        return engine, job
+
+    return build
+
+
+def test_transient_failures_retry_then_succeed(engine_for: EngineFactory) -> None:
+    engine, job = engine_for(failures=2)
+    assert run_job(job.task_id, engine) == RetryLater(5.0)
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.RETRY and "Connection refused" in (record.error or "")
+    assert run_job(job.task_id, engine) == RetryLater(10.0)
+    assert run_job(job.task_id, engine) is None
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.SUCCESS and record.attempts == 3
+    assert record.result and record.result["output_name"] == job.output_name
+    assert list((engine.settings.temp_dir).iterdir()) == []
+
+
+def test_persistent_failure_ends_after_max_retries_with_the_last_error(
+    engine_for: EngineFactory,
+) -> None:
+    engine, job = engine_for(failures=100, max_retries=3)
+    outcomes = [run_job(job.task_id, engine) for _ in range(3)]
+    assert outcomes == [RetryLater(5.0), RetryLater(10.0), None]
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.FAILURE and record.attempts == 3
+    assert record.error == "storage write failed: Connection refused (after 3 attempts)"
+    # A late duplicate delivery of a finished job changes nothing.
+    assert run_job(job.task_id, engine) is None
+    assert engine.jobs.get(job.task_id).attempts == 3
+
+
+def test_inline_executor_schedules_the_retries(engine_for: EngineFactory) -> None:
+    engine, job = engine_for(failures=1)
+    executor = InlineExecutor(engine, concurrency=1)
+    try:
+        executor.submit(job.task_id)
+        deadline = time.monotonic() + 30
+        while engine.jobs.get(job.task_id).state is not JobState.SUCCESS:
+            assert time.monotonic() < deadline, engine.jobs.get(job.task_id)
+            time.sleep(0.1)
+    finally:
+        executor.close()
+    assert engine.jobs.get(job.task_id).attempts == 2
