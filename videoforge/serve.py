@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import uvicorn
 
@@ -49,21 +50,56 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
     stop_group(worker, signal.SIGQUIT, grace_s=WORKER_STOP_GRACE_S)
 
 
+class WorkerSupervisor:
+    """Keeps one worker child running, restarting it (with backoff) if it dies.
+
+    The worker is started and stopped on the supervisor's own thread: PR_SET_PDEATHSIG fires
+    when the *thread* that forked the child ends, so that thread must outlive the worker.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="worker-supervisor")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _supervise(self) -> None:
+        worker = start_worker(self.settings)
+        backoff_s = 1.0
+        while not self._stopping.wait(0.5):
+            if worker.poll() is None:
+                continue
+            log.error("worker exited (code %s); restarting in %.0f s", worker.returncode, backoff_s)
+            if self._stopping.wait(backoff_s):
+                return
+            workspace.sweep_orphans(self.settings.temp_dir)
+            worker = start_worker(self.settings)
+            backoff_s = min(30.0, backoff_s * 2)
+        stop_worker(worker)
+
+
 def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the API, the worker and Valkey, in that order."""
     find_binaries(settings)
     valkey: EmbeddedValkey | None = None
-    worker: subprocess.Popen[bytes] | None = None
+    worker: WorkerSupervisor | None = None
     try:
         if not settings.redis_url:
             valkey = EmbeddedValkey(settings.data_dir / "valkey")
             settings = settings.model_copy(update={"redis_url": valkey.start()})
         if settings.videoforge_executor is ExecutorKind.CELERY:
-            worker = start_worker(settings)
+            worker = WorkerSupervisor(settings)
+            worker.start()
         run_api(settings)
     finally:
         if worker is not None:
-            stop_worker(worker)
+            worker.stop()
             workspace.sweep_orphans(settings.temp_dir)
         if valkey is not None:
             valkey.stop()

@@ -107,6 +107,17 @@ def wait_for(
     raise AssertionError(f"task {task_id} stuck: {seen[-1] if seen else None}")
 
 
+def children(pid: int) -> set[int]:
+    """Direct children of `pid`, read from /proc."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(map(int, (task / "children").read_text().split()))
+        except OSError:
+            continue
+    return found
+
+
 def descendants(pid: int) -> set[int]:
     """All processes below `pid`, read from /proc."""
     found: set[int] = set()

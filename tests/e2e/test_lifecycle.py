@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 from tests.e2e.service import (
     Service,
     alive,
+    children,
     descendants,
     process_names,
     transcode,
@@ -184,3 +186,25 @@ def test_storage_outage_is_retried_by_celery_then_succeeds(
         final, _ = wait_for(client, task["task_id"], timeout_s=60)
     assert final["state"] == "SUCCESS", final
     assert final["attempts"] == 2
+
+
+def test_a_dead_worker_is_replaced(service: Service, clips: dict[str, Path]) -> None:
+    assert service.process is not None
+    (worker,) = [
+        pid for pid in children(service.process.pid) if "celery" in process_names({pid})[0]
+    ]
+    old_tree = {worker, *descendants(worker)}
+    os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while alive(old_tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive(old_tree) == set(), process_names(alive(old_tree))
+    service.wait_ready(60)
+    with service.client() as client:
+        file_id = upload(client, clips["noaudio"], "after-restart.mp4")["file_id"]
+        task = transcode(client, file_id, "320:240", "webm")
+        assert wait_for(client, task["task_id"])[0]["state"] == "SUCCESS"
+    (replacement,) = [
+        pid for pid in children(service.process.pid) if "celery" in process_names({pid})[0]
+    ]
+    assert replacement != worker
