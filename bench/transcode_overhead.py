@@ -84,9 +84,9 @@ def main() -> None:
     bare, served = statistics.median(bare_s), statistics.median(service_s)
     print(f"clip: 20 s 1920x1080 30 fps H.264+AAC -> {BOX} mp4 (x264 veryfast, CRF 23)")
     print(f"ffmpeg: {binaries.source} ({binaries.ffmpeg})   runs: {args.runs}, medians")
-    print(f"bare ffmpeg:          {bare:6.2f} s   runs {[round(s, 2) for s in bare_s]}")
+    print(f"bare ffmpeg:               {bare:6.2f} s   runs {[round(s, 2) for s in bare_s]}")
     print(f"service (upload->SUCCESS): {served:6.2f} s   runs {[round(s, 2) for s in service_s]}")
-    print(f"ratio service/bare:   {served / bare:6.3f}   (target <= 1.10)")
+    print(f"ratio service/bare:        {served / bare:6.3f}   (target <= 1.10)")
 
 
 if __name__ == "__main__":
