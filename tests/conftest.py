@@ -37,10 +37,18 @@ def make_clip(
 
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory: pytest.TempPathFactory, binaries: FFmpegBinaries) -> dict[str, Path]:
-    """Small clips: 16:9 with audio, 4:3 without audio, portrait, a longer 720p one."""
+    """Small clips: 16:9 with audio, rotated, 4:3 without audio, portrait, a longer 720p one."""
     folder = tmp_path_factory.mktemp("clips")
+    wide = make_clip(binaries, folder / "wide.mp4", "640x360", 4)
+    rotated = folder / "rotated.mp4"  # a phone video: coded 640x360, shown upright 360x640
+    subprocess.run(
+        [binaries.ffmpeg, "-loglevel", "error", "-display_rotation", "90", "-i", str(wide),
+         "-c", "copy", str(rotated)],
+        check=True, env={**os.environ, **binaries.env},
+    )  # fmt: skip
     return {
-        "wide": make_clip(binaries, folder / "wide.mp4", "640x360", 4),
+        "wide": wide,
+        "rotated": rotated,
         "noaudio": make_clip(binaries, folder / "noaudio.mp4", "320x240", 3, audio=False),
         "portrait": make_clip(binaries, folder / "portrait.mp4", "360x640", 3),
         "long": make_clip(binaries, folder / "long.mp4", "1280x720", 12),

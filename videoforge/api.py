@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import files
 from videoforge.errors import NotFound
 from videoforge.jobs.store import JobStore
-from videoforge.media import plan
 from videoforge.models import STATUS_BY_STATE, Job, JobState, OutputFormat
 from videoforge.schemas import (
     ErrorBody,
@@ -23,6 +22,7 @@ from videoforge.schemas import (
     TranscodeResponse,
     UploadResponse,
 )
+from videoforge.submit import submit_transcode
 from videoforge.uploads import receive_upload
 from videoforge.wiring import Services
 
@@ -64,7 +64,7 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
             files.accept, services.engine, received.path, received.original_name
         )
     finally:
-        received.path.unlink(missing_ok=True)
+        await run_in_threadpool(received.path.unlink, missing_ok=True)
     media = source.media
     return UploadResponse(
         file_id=source.file_id,
@@ -82,28 +82,9 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
 @router.post("/transcode/{file_id}", response_model=TranscodeResponse)
 def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> TranscodeResponse:
     """Queue a transcode of an uploaded file; answers at once with the task id."""
-    box = plan.parse_resolution(body.resolution)
-    source = files.lookup(services.engine, file_id)
-    task_id = str(uuid.uuid4())
-    size = plan.fit(source.media.display_size, box, upscale=body.upscale)
-    stem = plan.output_stem(file_id, size, task_id)
-    job = Job(
-        task_id=task_id,
-        file_id=file_id,
-        output_name=f"{stem}.{body.format.extension}",
-        resolution=str(box),
-        format=body.format,
-        upscale=body.upscale,
-    )
-    # Saved before it is queued, so a fast worker always finds the record.
-    services.engine.jobs.create(job)
-    try:
-        services.executor.submit(task_id)
-    except Exception as exc:
-        services.engine.jobs.update(task_id, state=JobState.FAILURE, error=str(exc))
-        raise
+    job = submit_transcode(services, file_id, body.resolution, body.format, body.upscale)
     return TranscodeResponse(
-        task_id=task_id,
+        task_id=job.task_id,
         file_id=file_id,
         output_name=job.output_name,
         resolution=job.resolution,
@@ -111,10 +92,12 @@ def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> Tr
     )
 
 
-@router.get("/task/{task_id}", response_model=TaskStatus, response_model_exclude_none=True)
-def task_status(task_id: str, services: ServicesDep) -> TaskStatus:
+@router.get("/task/{task_id}", response_model=TaskStatus)
+def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
     """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
-    return _task_status(services.engine.jobs, task_id)
+    body = _task_status(services.engine.jobs, task_id).model_dump(mode="json")
+    # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown).
+    return JSONResponse({key: value for key, value in body.items() if value is not None})
 
 
 def _task_status(jobs: JobStore, task_id: str) -> TaskStatus:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -39,8 +40,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(delivery.router)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
-    app.add_api_route("/readyz", readyz, methods=["GET"], tags=["health"])
+    app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
+    app.add_api_route(
+        "/readyz",
+        readyz,
+        methods=["GET"],
+        tags=["health"],
+        responses={503: {"description": "Not ready"}},
+    )
     return app
 
 
@@ -51,12 +60,24 @@ async def _videoforge_error(_: Request, exc: VideoforgeError) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=exc.http_status, headers=headers)
 
 
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)
+
+
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"] if part != "body")
-        problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
+    problems = [_describe(error) for error in exc.errors()]
     return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
+
+
+def _describe(error: Any) -> str:
+    """One readable phrase per validation error."""
+    if error["type"] == "json_invalid":
+        return "the request body is not valid JSON"
+    if tuple(error["loc"]) == ("body",):
+        return "send a JSON object with Content-Type: application/json"
+    where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query"))
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 async def healthz() -> dict[str, str]:
@@ -78,7 +99,10 @@ def _run_checks(services: Services) -> dict[str, str]:
     probes: dict[str, Callable[[], None]] = {
         "redis": engine.jobs.ping,
         "storage": engine.storage.check,
-        "ffmpeg": lambda: _require(bool(engine.binaries.ffmpeg), "no ffmpeg"),
+        "ffmpeg": lambda: _require(
+            all(os.access(b, os.X_OK) for b in (engine.binaries.ffmpeg, engine.binaries.ffprobe)),
+            "ffmpeg or ffprobe is not executable",
+        ),
         "worker": lambda: _require(services.executor.has_live_worker(), "no worker answered"),
     }
     checks = {}

@@ -16,9 +16,8 @@ cli = typer.Typer(help="videoforge: self-hosted video transcoding.", no_args_is_
 
 
 def _settings(**overrides: object) -> Settings:
-    settings = wiring.load_settings()
     changes = {key: value for key, value in overrides.items() if value is not None}
-    settings = settings.model_copy(update=changes)
+    settings = wiring.load_settings(**changes)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

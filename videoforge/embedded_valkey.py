@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from videoforge.processes import die_with_parent, free_port, stop_group
+from videoforge.processes import dying_with_parent, free_port, stop_group
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ class EmbeddedValkey:
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
             "--maxmemory-policy", "noeviction", "--logfile", "valkey.log",
         ]  # fmt: skip
+        argv, preexec = dying_with_parent(argv)
         self.process = subprocess.Popen(
-            argv, cwd=self.data_dir, start_new_session=True, preexec_fn=die_with_parent
+            argv, cwd=self.data_dir, start_new_session=True, preexec_fn=preexec
         )
         self.url = f"redis://127.0.0.1:{port}/0"
         self._wait_ready(timeout_s)
@@ -52,16 +53,16 @@ class EmbeddedValkey:
         return self.url
 
     def _wait_ready(self, timeout_s: float) -> None:
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"valkey-server exited; see {self.data_dir / 'valkey.log'}")
-            try:
-                if client.ping():
-                    return
-            except redis.RedisError:
-                time.sleep(0.05)
+        with redis.Redis.from_url(self.url, socket_connect_timeout=0.5) as client:
+            while time.monotonic() < deadline:
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(f"valkey-server exited; see {self.data_dir / 'valkey.log'}")
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    time.sleep(0.05)
         raise RuntimeError(f"valkey-server did not answer within {timeout_s:.0f} s")
 
     def stop(self) -> None:

@@ -7,8 +7,10 @@ VideoforgeError                 base; `http_status` is what the API answers
 ├── UploadTooLarge              413: the upload exceeds MAX_UPLOAD_BYTES
 ├── RangeNotSatisfiable         416: a Range header outside the file
 ├── TransientError              503: storage or broker trouble; jobs retry these
-└── MediaError                  job failure caused by the input or ffmpeg; never retried
+└── MediaError                  422: the input or ffmpeg failed; jobs never retry these
     └── JobTimeout              the job ran past its time limit
+
+StartupError (SystemExit)       videoforge cannot start; its message is the one line shown
 """
 
 from __future__ import annotations
@@ -72,3 +74,10 @@ class MediaError(VideoforgeError):
 
 class JobTimeout(MediaError):
     """Raised when a job runs past its time limit."""
+
+
+class StartupError(SystemExit):
+    """Raised when videoforge cannot start; the message is the one line users see."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"videoforge: {message}")

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from videoforge.errors import NotFound
-from videoforge.media import probe, run
+from videoforge.media import run
 from videoforge.models import SourceFile
 from videoforge.pipeline import Engine
 from videoforge.storage import meta_key, source_key
@@ -22,10 +22,7 @@ _SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv",
 
 def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
     """Probe a received file and store it with its record; UnsupportedMedia if not a video."""
-    binaries = engine.binaries
-    media = probe.parse_probe(
-        run.run_ffprobe(probe.probe_argv(binaries.ffprobe, path), binaries.env)
-    )
+    media = run.probe_media(engine.binaries.ffprobe, engine.binaries.env, path)
     file_id = uuid.uuid4().hex
     source = SourceFile(
         file_id=file_id,

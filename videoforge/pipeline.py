@@ -6,17 +6,20 @@ only place that knows the order of the steps and which failures are worth anothe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from videoforge import workspace
-from videoforge.errors import MediaError, NotFound, TransientError, VideoforgeError
+from videoforge.errors import MediaError, TransientError, VideoforgeError
 from videoforge.jobs.store import JobStore
-from videoforge.media import command, plan, probe, run
+from videoforge.media import command, plan, run
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.media.progress import ProgressParser
 from videoforge.models import Job, JobState, MediaInfo, Progress
@@ -52,26 +55,45 @@ def retry_delay_s(attempt: int) -> float:
     return float(min(60, 5 * 2 ** (attempt - 1)))
 
 
-def run_job(task_id: str, engine: Engine) -> RetryLater | None:
-    """Run one attempt of a job and record its outcome; ask for a retry when that may help."""
+class Interrupted(BaseException):
+    """Raised inside a running job when its executor is shutting down."""
+
+
+def run_job(task_id: str, engine: Engine, stop: threading.Event | None = None) -> RetryLater | None:
+    """Run one attempt of a job and record its outcome; ask for a retry when that may help.
+
+    `stop`, when set, interrupts the attempt (ffmpeg is killed) and returns the job to the
+    queue without counting the attempt.
+    """
+    try:
+        return _run(task_id, engine, stop)
+    except TransientError as exc:
+        # The job store itself is unreachable, so nothing can be recorded: try again later.
+        log.warning("task %s could not be run (%s); retry later", task_id, exc.message)
+        return RetryLater(retry_delay_s(1))
+
+
+def _run(task_id: str, engine: Engine, stop: threading.Event | None) -> RetryLater | None:
     job = engine.jobs.get(task_id)
     if job.state.is_terminal:
         log.info("task %s already %s; duplicate delivery ignored", task_id, job.state)
         return None
     attempt = engine.jobs.start_attempt(task_id)
+    if attempt > engine.settings.max_retries:
+        # Only redeliveries get here (a worker lost mid-job, e.g. OOM-killed): stop the loop.
+        _fail(job, engine, f"gave up after {attempt - 1} attempts: the worker running it was lost")
+        return None
     engine.jobs.update(task_id, state=JobState.STARTED, progress=None)
     log.info("task %s file %s attempt %d started", task_id, job.file_id, attempt)
     try:
-        result = _attempt(job, engine)
+        result = _attempt(job, engine, stop)
     except TransientError as exc:
         return _transient_failure(job, engine, attempt, exc.message)
-    except (SystemExit, KeyboardInterrupt):
-        # The worker is stopping; the broker hands the message to the next worker.
+    except (SystemExit, KeyboardInterrupt, Interrupted):
+        # The worker is stopping; the job goes back to the queue and this run does not count.
         log.warning("task %s interrupted by shutdown; it will run again", task_id)
-        engine.jobs.update(task_id, state=JobState.PENDING, progress=None)
+        engine.jobs.update(task_id, state=JobState.PENDING, progress=None, attempts=attempt - 1)
         raise
-    except (MediaError, NotFound) as exc:
-        _fail(job, engine, exc.message)
     except engine.timeout_errors:
         _fail(job, engine, f"timeout: job ran longer than {engine.settings.task_soft_time_limit} s")
     except VideoforgeError as exc:
@@ -102,21 +124,21 @@ def _fail(job: Job, engine: Engine, reason: str) -> None:
     engine.jobs.update(job.task_id, state=JobState.FAILURE, error=reason)
 
 
-def _attempt(job: Job, engine: Engine) -> dict[str, Any]:
+def _attempt(job: Job, engine: Engine, stop: threading.Event | None) -> dict[str, Any]:
     workdir = workspace.create(engine.settings.temp_dir, job.task_id)
     try:
-        return _transcode_in(workdir, job, engine)
+        return _transcode_in(workdir, job, engine, stop)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _transcode_in(workdir: Path, job: Job, engine: Engine) -> dict[str, Any]:
+def _transcode_in(
+    workdir: Path, job: Job, engine: Engine, stop: threading.Event | None
+) -> dict[str, Any]:
     source = workdir / "source"
     engine.storage.fetch_file(source_key(job.file_id), source)
     binaries = engine.binaries
-    media = probe.parse_probe(
-        run.run_ffprobe(probe.probe_argv(binaries.ffprobe, source), binaries.env)
-    )
+    media = run.probe_media(binaries.ffprobe, binaries.env, source)
     encode = _encode_plan(job, media, source, engine.settings)
     outdir = workdir / "out"
     outdir.mkdir()
@@ -125,7 +147,7 @@ def _transcode_in(workdir: Path, job: Job, engine: Engine) -> dict[str, Any]:
         command.transcode_argv(binaries.ffmpeg, encode),
         cwd=outdir,
         env=binaries.env,
-        on_progress_line=_progress_writer(job.task_id, media.duration_s, engine),
+        on_progress_line=_progress_writer(job.task_id, media.duration_s, engine, stop),
         timeout_s=float(engine.settings.task_soft_time_limit),
     )
     encode_s = time.monotonic() - started
@@ -159,12 +181,16 @@ def _encode_plan(
     )
 
 
-def _progress_writer(task_id: str, duration_s: float, engine: Engine) -> Any:
+def _progress_writer(
+    task_id: str, duration_s: float, engine: Engine, stop: threading.Event | None
+) -> Callable[[str], None]:
     parser = ProgressParser(duration_s)
     last_write = 0.0
 
     def on_line(line: str) -> None:
         nonlocal last_write
+        if stop is not None and stop.is_set():
+            raise Interrupted  # unwinds through media.run, which kills ffmpeg's group
         snapshot: Progress | None = parser.feed(line)
         now = time.monotonic()
         if snapshot is None or now - last_write < PROGRESS_WRITE_INTERVAL_S:
@@ -182,6 +208,15 @@ def _publish(outdir: Path, main_name: str, storage: Storage) -> int:
     files.append(outdir / main_name)
     if not files[-1].is_file():
         raise MediaError(f"FFmpeg error: {main_name} was not produced")
-    for path in files:
-        storage.put_file(output_key(path.name), path)
+    published: list[str] = []
+    try:
+        for path in files:
+            storage.put_file(output_key(path.name), path)
+            published.append(output_key(path.name))
+    except BaseException:
+        # A failed attempt leaves nothing behind for readers to find.
+        for key in published:
+            with contextlib.suppress(Exception):
+                storage.delete(key)
+        raise
     return sum(path.stat().st_size for path in files)

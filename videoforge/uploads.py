@@ -14,8 +14,10 @@ from typing import IO
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from videoforge import workspace
 from videoforge.errors import InvalidRequest, UnsupportedMedia, UploadTooLarge
 
 FIELD_NAME = b"file"
@@ -84,6 +86,11 @@ class _Sink:
             self._done = True
         self._in_file = False
 
+    @property
+    def file_complete(self) -> bool:
+        """True once the `file` part's closing boundary has been seen."""
+        return self._done
+
 
 def _boundary(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
@@ -103,14 +110,22 @@ async def receive_upload(request: Request, temp_dir: Path, max_bytes: int) -> Re
     boundary = _boundary(request)
     _check_declared_length(request, max_bytes)
     temp_dir.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=temp_dir, prefix="upload-", delete=False)  # noqa: SIM115
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, kept on success)
+        dir=temp_dir, prefix=workspace.upload_prefix(), delete=False
+    )
     path = Path(handle.name)
+    body_bytes = 0
     try:
         with handle:
             sink = _Sink(out=handle, max_bytes=max_bytes)
             parser = MultipartParser(boundary, sink.callbacks())  # type: ignore[arg-type]
             async for chunk in request.stream():
-                parser.write(chunk)
+                body_bytes += len(chunk)
+                # Other fields count too, or a huge one would be read without limit.
+                if body_bytes > max_bytes + ENVELOPE_BYTES:
+                    raise UploadTooLarge(f"the upload exceeds the limit of {max_bytes} bytes")
+                # Parsing writes to disk: keep it off the event loop.
+                await run_in_threadpool(parser.write, chunk)
             parser.finalize()
     except MultipartParseError as exc:
         path.unlink(missing_ok=True)
@@ -121,6 +136,9 @@ async def receive_upload(request: Request, temp_dir: Path, max_bytes: int) -> Re
     if sink.original_name is None:
         path.unlink(missing_ok=True)
         raise InvalidRequest("the multipart field 'file' is missing")
+    if not sink.file_complete:
+        path.unlink(missing_ok=True)
+        raise InvalidRequest("the upload ended before the file did (no closing boundary)")
     if sink.size_bytes == 0:
         path.unlink(missing_ok=True)
         raise UnsupportedMedia("the uploaded file is empty")

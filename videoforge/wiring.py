@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import redis
 from pydantic import ValidationError
 
-from videoforge.errors import VideoforgeError
+from videoforge.errors import StartupError, VideoforgeError
 from videoforge.jobs.executor import Executor
 from videoforge.jobs.store import JobStore
 from videoforge.media import run
@@ -22,34 +22,30 @@ from videoforge.storage.local import LocalStorage
 log = logging.getLogger(__name__)
 
 
-class StartupError(SystemExit):
-    """Raised when videoforge cannot start; the message is the one line users see."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"videoforge: {message}")
-
-
-def load_settings() -> Settings:
-    """Settings from the environment and `.env`, or a one-line StartupError."""
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env` (overrides win), or a one-line StartupError."""
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise StartupError(describe_error(exc)) from None
 
 
 def require_redis(settings: Settings) -> Settings:
+    """The settings, if they name a Redis; processes other than `serve` need one."""
     if not settings.redis_url:
         raise StartupError("REDIS_URL is not set (`videoforge serve` starts an embedded Valkey)")
     return settings
 
 
 def redis_client(url: str) -> redis.Redis:
+    """A client with timeouts, so a dead Redis fails calls instead of hanging them."""
     return redis.Redis.from_url(
         url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
     )
 
 
 def build_storage(settings: Settings) -> Storage:
+    """The storage backend the settings ask for."""
     if settings.minio_endpoint:
         raise StartupError("MINIO_ENDPOINT is set, but this build stores files on local disk only")
     return LocalStorage(settings.data_dir / "objects")
@@ -99,6 +95,7 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
+    """The engine and the executor for an API process."""
     engine = build_engine(settings)
     executor: Executor
     if settings.videoforge_executor is ExecutorKind.INLINE:

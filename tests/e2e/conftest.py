@@ -39,3 +39,11 @@ def finished(service: Service, uploaded: dict[str, dict[str, Any]]) -> dict[str,
     with service.client() as http:
         tasks = {fmt: transcode(http, file_id, "1280:720", fmt) for fmt in ("hls", "mp4", "webm")}
         return {fmt: wait_for(http, task["task_id"])[0] for fmt, task in tasks.items()}
+
+
+@pytest.fixture(scope="session")
+def long_hls(service: Service, uploaded: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The 12 s clip as HLS: long enough for several segments."""
+    with service.client() as http:
+        task = transcode(http, uploaded["long"]["file_id"], "640:360", "hls")
+        return wait_for(http, task["task_id"], timeout_s=180)[0]

@@ -51,10 +51,15 @@ def test_hls_playlist_is_vod_with_resolvable_segments(
     assert abs(sum(s.duration for s in playlist.segments) - 4.0) < 0.2
 
 
-def test_hls_segments_start_on_keyframes(
-    service: Service, client: httpx.Client, finished: dict[str, Any], binaries: FFmpegBinaries
+def test_hls_segments_are_6_s_and_start_on_keyframes(
+    service: Service, client: httpx.Client, long_hls: dict[str, Any], binaries: FFmpegBinaries
 ) -> None:
-    playlist = m3u8.loads(client.get(f"/videos/stream/{output(finished, 'hls')}").text)
+    assert long_hls["state"] == "SUCCESS", long_hls
+    name = long_hls["result"]["output_name"]
+    playlist = m3u8.M3U8(client.get(f"/videos/stream/{name}").text, strict=True)
+    durations = [segment.duration for segment in playlist.segments]
+    assert len(durations) == 2, durations  # 12 s in 6 s segments
+    assert all(5.9 <= d <= 6.1 for d in durations), durations
     for segment in playlist.segments:
         first_video_packet = subprocess.run(
             [binaries.ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",

@@ -121,3 +121,56 @@ def test_health_readiness_and_docs(client: httpx.Client) -> None:
     assert {"/videos/upload", "/videos/transcode/{file_id}", "/videos/task/{task_id}"} <= set(
         spec["paths"]
     )
+
+
+def multipart(*parts: tuple[str, str, bytes], close: bool = True) -> tuple[bytes, dict[str, str]]:
+    """A hand-made multipart body: (field name, file name, content) per part."""
+    body = b""
+    for name, filename, content in parts:
+        body += b"--vfb\r\nContent-Disposition: form-data; "
+        body += f'name="{name}"; filename="{filename}"\r\n\r\n'.encode() + content + b"\r\n"
+    if close:
+        body += b"--vfb--\r\n"
+    return body, {"content-type": "multipart/form-data; boundary=vfb"}
+
+
+def test_truncated_upload_is_refused(
+    service: Service, client: httpx.Client, clips: dict[str, Path]
+) -> None:
+    before = stored_sources(service)
+    data = clips["wide"].read_bytes()
+    body, headers = multipart(("file", "cut.mp4", data), close=False)
+    response = client.post("/videos/upload", content=body[: len(body) // 2], headers=headers)
+    assert response.status_code == 422, response.text
+    assert "ended before the file did" in response.json()["detail"]
+    assert stored_sources(service) == before and temp_uploads(service) == []
+
+
+def test_first_file_part_wins_and_other_fields_are_ignored(
+    client: httpx.Client, clips: dict[str, Path]
+) -> None:
+    body, headers = multipart(
+        ("note", "n.txt", b"ignored"),
+        ("file", "first.mp4", clips["noaudio"].read_bytes()),
+        ("file", "second.mp4", b"not a video"),
+    )
+    response = client.post("/videos/upload", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["original_name"] == "first.mp4"
+    assert (response.json()["width"], response.json()["height"]) == (320, 240)
+
+
+@pytest.mark.parametrize(
+    "hostile", ["../../etc/passwd.mp4", "-y.mp4", "a\r\nX-Evil: 1.mp4", "x" * 600 + ".mp4"]
+)
+def test_hostile_file_names_are_stored_under_an_id(
+    service: Service, client: httpx.Client, clips: dict[str, Path], hostile: str
+) -> None:
+    body, headers = multipart(("file", hostile, clips["noaudio"].read_bytes()))
+    response = client.post("/videos/upload", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    stored = response.json()
+    assert stored["filename"] == stored["file_id"] + ".mp4"
+    assert (service.data_dir / "objects" / "sources" / stored["file_id"] / "source").is_file()
+    assert not (service.data_dir / "etc").exists()
+    assert len(stored["original_name"]) <= 255

@@ -9,9 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-import pytest
-
 from tests.e2e.service import (
     Service,
     alive,
@@ -74,118 +71,6 @@ def test_jobs_queued_before_a_restart_still_run(tmp_path: Path, clips: dict[str,
         second.stop()
     assert [f["state"] for f in finals] == ["SUCCESS"] * 3, finals
     assert [p.name for p in (data_dir / "tmp").glob("job-*")] == []
-
-
-@pytest.fixture(scope="module")
-def inline(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    service = Service(
-        tmp_path_factory.mktemp("inline"), VIDEOFORGE_EXECUTOR="inline", MAX_UPLOAD_BYTES="400000"
-    ).start()
-    yield service  # type: ignore[misc]
-    service.stop()
-
-
-def test_inline_executor_runs_the_same_pipeline(inline: Service, clips: dict[str, Path]) -> None:
-    assert inline.process is not None
-    assert "celery" not in " ".join(process_names(descendants(inline.process.pid)))
-    with inline.client() as client:
-        file_id = upload(client, clips["noaudio"])["file_id"]
-        task = transcode(client, file_id, "640:480", "hls")
-        final, _ = wait_for(client, task["task_id"])
-        assert final["state"] == "SUCCESS", final
-        playlist = client.get(f"/videos/stream/{task['output_name']}")
-        assert playlist.status_code == 200 and "#EXT-X-ENDLIST" in playlist.text
-        assert client.get("/readyz").json()["checks"]["worker"] == "ok"
-
-
-def test_upload_over_the_limit_is_413_while_streaming(
-    inline: Service, clips: dict[str, Path]
-) -> None:
-    big = clips["long"]
-    assert big.stat().st_size > 400_000
-    with inline.client() as client:
-        declared = client.post("/videos/upload", files={"file": ("big.mp4", big.read_bytes())})
-        assert declared.status_code == 413
-        assert "400000 bytes" in declared.json()["detail"]
-
-        def chunks():  # no Content-Length: the limit is hit mid-stream
-            boundary = b"xyzzy"
-            yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; '
-            yield b'filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
-            data = big.read_bytes()
-            for start in range(0, len(data), 65536):
-                yield data[start : start + 65536]
-            yield b"\r\n--" + boundary + b"--\r\n"
-
-        streamed = client.post(
-            "/videos/upload",
-            content=chunks(),
-            headers={"content-type": "multipart/form-data; boundary=xyzzy"},
-        )
-        assert streamed.status_code == 413
-    assert list((inline.data_dir / "tmp").glob("upload-*")) == []
-    assert (
-        not (inline.data_dir / "objects" / "sources").exists()
-        or len(list((inline.data_dir / "objects" / "sources").iterdir())) == 1
-    )
-
-
-def test_api_never_blocks_while_jobs_run(inline: Service, clips: dict[str, Path]) -> None:
-    with inline.client() as client:
-        file_id = upload(client, clips["noaudio"])["file_id"]
-        tasks = [transcode(client, file_id, "320:240", "webm")["task_id"] for _ in range(4)]
-        started = time.monotonic()
-        assert client.get("/healthz").status_code == 200
-        assert time.monotonic() - started < 1.0
-        for task_id in tasks:
-            assert wait_for(client, task_id)[0]["state"] == "SUCCESS"
-    _ = httpx  # the client type used above
-
-
-def test_time_limit_fails_the_job_with_timeout_and_no_retry(
-    tmp_path: Path, clips: dict[str, Path]
-) -> None:
-    service = Service(tmp_path / "serve", TASK_SOFT_TIME_LIMIT="1", TASK_TIME_LIMIT="4").start()
-    assert service.process is not None
-    try:
-        with service.client() as client:
-            file_id = upload(client, clips["long"])["file_id"]
-            task = transcode(client, file_id, "1280:720", "webm")
-            final, seen = wait_for(client, task["task_id"], timeout_s=60)
-            tree = descendants(service.process.pid)
-            assert final["state"] == "FAILURE", final
-            assert final["error"].startswith("timeout"), final["error"]
-            assert final["attempts"] == 1
-            assert "RETRY" not in {s["state"] for s in seen}
-            assert client.get(f"/videos/stream/{task['output_name']}").status_code == 404
-        assert "ffmpeg" not in " ".join(process_names(alive(tree)))
-        assert list((service.data_dir / "tmp").glob("job-*")) == []
-    finally:
-        service.stop()
-
-
-def test_storage_outage_is_retried_by_celery_then_succeeds(
-    service: Service, clips: dict[str, Path]
-) -> None:
-    outputs = service.data_dir / "objects" / "outputs"
-    with service.client() as client:
-        file_id = upload(client, clips["noaudio"], "retry.mp4")["file_id"]
-        # A file where the outputs folder should be stands in for a full or read-only disk.
-        outputs.mkdir(parents=True, exist_ok=True)
-        parked = outputs.with_name("outputs-parked")
-        outputs.rename(parked)
-        outputs.write_bytes(b"in the way")
-        try:
-            task = transcode(client, file_id, "320:240", "mp4")
-            retry, _ = wait_for(client, task["task_id"], states={"RETRY", "SUCCESS", "FAILURE"})
-        finally:
-            outputs.unlink()
-            parked.rename(outputs)
-        assert retry["state"] == "RETRY", retry
-        assert retry["error"].startswith("storage write failed")
-        final, _ = wait_for(client, task["task_id"], timeout_s=60)
-    assert final["state"] == "SUCCESS", final
-    assert final["attempts"] == 2
 
 
 def test_a_dead_worker_is_replaced(service: Service, clips: dict[str, Path]) -> None:

@@ -179,3 +179,19 @@ def test_corrupt_source_fails_with_a_reason_and_no_retry(
     assert "Traceback" not in final["error"]
     assert "RETRY" not in {s["state"] for s in seen}
     assert client.get(f"/videos/stream/{task['output_name']}").status_code == 404
+
+
+def test_rotated_source_is_shown_upright(
+    service: Service,
+    client: httpx.Client,
+    uploaded: dict[str, dict[str, Any]],
+    binaries: FFmpegBinaries,
+) -> None:
+    assert (uploaded["rotated"]["width"], uploaded["rotated"]["height"]) == (360, 640)
+    task = transcode(client, uploaded["rotated"]["file_id"], "1280:720", "mp4")
+    assert task["output_name"].startswith(f"{uploaded['rotated']['file_id']}_360x640_")
+    final, _ = wait_for(client, task["task_id"])
+    assert final["state"] == "SUCCESS", final
+    data = ffprobe(binaries, f"{service.url}/videos/stream/{task['output_name']}")
+    # ffmpeg applies the rotation while decoding, so the output is upright pixels.
+    assert [(s["width"], s["height"]) for s in streams(data, "video")] == [(360, 640)]

@@ -48,8 +48,9 @@ def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> EngineFactory:
+def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> Iterator[EngineFactory]:
     clip = make_clip(binaries, tmp_path / "clip.mp4", "320x240", 2)
+    client = redis_client(valkey)
 
     def build(failures: int, max_retries: int = 3) -> tuple[Engine, Job]:
         settings = Settings(_env_file=None, data_dir=tmp_path / "data", max_retries=max_retries)
@@ -57,14 +58,15 @@ def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> EngineF
         file_id = uuid.uuid4().hex
         LocalStorage.put_file(storage, source_key(file_id), clip)
         storage.put_bytes(meta_key(file_id), json.dumps({}).encode())
-        engine = Engine(settings, storage, JobStore(redis_client(valkey)), binaries)
+        engine = Engine(settings, storage, JobStore(client), binaries)
         job = Job(
             str(uuid.uuid4()), file_id, f"{file_id}_320x240_x.mp4", "320:240", OutputFormat.MP4
         )
         engine.jobs.create(job)
         return engine, job
 
-    return build
+    yield build
+    client.close()
 
 
 def test_transient_failures_retry_then_succeed(engine_for: EngineFactory) -> None:
@@ -106,3 +108,49 @@ def test_inline_executor_schedules_the_retries(engine_for: EngineFactory) -> Non
     finally:
         executor.close()
     assert engine.jobs.get(job.task_id).attempts == 2
+
+
+def test_inline_close_interrupts_without_counting_and_restart_resumes(
+    engine_for: EngineFactory, binaries: FFmpegBinaries, tmp_path: Path
+) -> None:
+    engine, job = engine_for(failures=0)
+    # A longer source, so the job is still encoding when the executor closes.
+    long_clip = make_clip(binaries, tmp_path / "long.mp4", "1280x720", 20)
+    LocalStorage.put_file(engine.storage, source_key(job.file_id), long_clip)
+    executor = InlineExecutor(engine, concurrency=1)
+    executor.submit(job.task_id)
+    deadline = time.monotonic() + 30
+    while engine.jobs.get(job.task_id).state is not JobState.PROGRESS:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    started = time.monotonic()
+    executor.close()
+    assert time.monotonic() - started < 3.0
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.PENDING and record.attempts == 0
+    assert job.task_id in engine.jobs.active_task_ids()
+    assert list(engine.settings.temp_dir.iterdir()) == []
+    # The next executor takes up the unfinished job by itself.
+    restarted = InlineExecutor(engine, concurrency=1)
+    try:
+        deadline = time.monotonic() + 120
+        while engine.jobs.get(job.task_id).state is not JobState.SUCCESS:
+            assert time.monotonic() < deadline, engine.jobs.get(job.task_id)
+            time.sleep(0.2)
+    finally:
+        restarted.close()
+    assert engine.jobs.get(job.task_id).attempts == 1
+    assert job.task_id not in engine.jobs.active_task_ids()
+
+
+def test_redelivery_past_the_attempt_cap_fails_instead_of_looping(
+    engine_for: EngineFactory,
+) -> None:
+    engine, job = engine_for(failures=0, max_retries=2)
+    # Two earlier deliveries died with their worker (OOM, kill -9) before recording anything.
+    engine.jobs.start_attempt(job.task_id)
+    engine.jobs.start_attempt(job.task_id)
+    assert run_job(job.task_id, engine) is None
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.FAILURE
+    assert record.error == "gave up after 2 attempts: the worker running it was lost"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 from celery import Celery, Task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import worker_init, worker_process_init
 
 from videoforge import workspace
+from videoforge.models import JobState
 from videoforge.pipeline import Engine, run_job
 from videoforge.settings import Settings
 
@@ -51,33 +53,41 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
-_engine_holder: dict[str, Engine] = {}
-
-
+@functools.cache
 def _engine(settings: Settings) -> Engine:
-    # Built lazily in each pool child: Redis and S3 clients must not cross a fork.
-    if "engine" not in _engine_holder:
-        from videoforge import wiring
+    """The engine of this process, built on first use: Redis and S3 clients must not be
+    created before the pool forks, so each pool child builds its own."""
+    from videoforge import wiring
 
-        _engine_holder["engine"] = wiring.build_engine(
-            settings, timeout_errors=(SoftTimeLimitExceeded,)
-        )
-    return _engine_holder["engine"]
+    return wiring.build_engine(settings, timeout_errors=(SoftTimeLimitExceeded,))
 
 
 @worker_process_init.connect
 def _reset_after_fork(**_: Any) -> None:
-    _engine_holder.clear()
+    _engine.cache_clear()
+
+
+@worker_init.connect
+def _sweep_scratch(sender: Any = None, **_: Any) -> None:
+    settings: Settings | None = getattr(sender.app, "videoforge_settings", None)
+    if settings is not None:
+        workspace.sweep_orphans(settings.temp_dir)
 
 
 def register_task(app: Celery, settings: Settings) -> None:
-    """Define the transcode task on `app`, and the sweep of scratch dirs at worker start."""
+    """Define the transcode task on `app`."""
+    app.videoforge_settings = settings  # type: ignore[attr-defined]
 
-    @worker_init.connect(weak=False)
-    def _sweep(**_: Any) -> None:
-        workspace.sweep_orphans(settings.temp_dir)
+    def on_failure(_task: Task[Any, Any], exc: Exception, task_id: str, *_: Any) -> None:
+        # The hard limit kills the pool child; this runs in the worker's main process. The
+        # soft limit, which comes first, normally ends the job already.
+        if isinstance(exc, TimeLimitExceeded):
+            _engine(settings).jobs.update(
+                task_id, state=JobState.FAILURE, error=f"timeout: hard limit of "
+                f"{settings.task_time_limit} s reached",
+            )  # fmt: skip
 
-    @app.task(name=TASK_NAME, bind=True, max_retries=None)
+    @app.task(name=TASK_NAME, bind=True, max_retries=None, on_failure=on_failure, shared=False)
     def transcode(self: Task[Any, Any], task_id: str) -> None:
         retry = run_job(task_id, _engine(settings))
         if retry is not None:

@@ -7,43 +7,61 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from videoforge import workspace
-from videoforge.pipeline import Engine, run_job
+from videoforge.pipeline import Engine, Interrupted, run_job
 
 log = logging.getLogger(__name__)
 
 
 class InlineExecutor:
-    """Runs jobs on `concurrency` threads of the API process; retries wait on a timer."""
+    """Runs jobs on `concurrency` threads of the API process; retries wait on a timer.
+
+    Nothing else runs these jobs, so on start it takes up every unfinished job in the store
+    (queued or interrupted by the last shutdown). Meant for one API process per Redis.
+    """
 
     def __init__(self, engine: Engine, concurrency: int) -> None:
         self.engine = engine
-        workspace.sweep_orphans(engine.settings.temp_dir)
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="transcode")
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
+        workspace.sweep_orphans(engine.settings.temp_dir)
+        for task_id in engine.jobs.active_task_ids():
+            self.submit(task_id)
 
     def submit(self, task_id: str) -> None:
-        self.pool.submit(self._run, task_id)
+        with self._lock:
+            if not self._stop.is_set():
+                self.pool.submit(self._run, task_id)
 
     def _run(self, task_id: str) -> None:
         try:
-            retry = run_job(task_id, self.engine)
+            retry = run_job(task_id, self.engine, stop=self._stop)
+        except Interrupted:
+            return
         except Exception:
             log.exception("task %s could not be run", task_id)
             return
         if retry is not None:
             timer = threading.Timer(retry.delay_s, self._resubmit, args=(task_id,))
             timer.daemon = True
-            self._timers.add(timer)
+            with self._lock:
+                self._timers.add(timer)
             timer.start()
 
     def _resubmit(self, task_id: str) -> None:
-        self._timers = {t for t in self._timers if t.is_alive()}
+        with self._lock:
+            self._timers = {t for t in self._timers if t.is_alive()}
         self.submit(task_id)
 
     def has_live_worker(self) -> bool:
-        return True
+        return not self._stop.is_set()
 
     def close(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Interrupt running jobs (their ffmpeg is killed within about half a second) and wait
+        for the threads; unfinished jobs stay in the store for the next start."""
+        with self._lock:
+            self._stop.set()
+            for timer in self._timers:
+                timer.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)

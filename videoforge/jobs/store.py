@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ import redis
 
 from videoforge.errors import NotFound, TransientError
 from videoforge.models import Job, JobState, OutputFormat, Progress
+
+log = logging.getLogger(__name__)
 
 PREFIX = "videoforge"
 
@@ -25,12 +28,18 @@ def file_jobs_key(file_id: str) -> str:
     return f"{PREFIX}:file:{file_id}:jobs"
 
 
+# Jobs not yet SUCCESS or FAILURE: what a restarted executor or a reaper must look at.
+ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
+
+
 @contextmanager
 def _redis_errors() -> Iterator[None]:
     try:
         yield
     except redis.RedisError as exc:
-        raise TransientError(f"job store unavailable: {exc}") from exc
+        log.warning("job store error: %s", exc)
+        # Users see that the store is down, not its address.
+        raise TransientError("job store unavailable, try again shortly") from exc
 
 
 class JobStore:
@@ -47,9 +56,11 @@ class JobStore:
             pipe = self.client.pipeline()
             pipe.hset(job_key(job.task_id), mapping=fields)
             pipe.rpush(file_jobs_key(job.file_id), job.task_id)
+            pipe.sadd(ACTIVE_JOBS_KEY, job.task_id)
             pipe.execute()
 
     def get(self, task_id: str) -> Job:
+        """The record of a job; NotFound if there is none."""
         with _redis_errors():
             raw = self.client.hgetall(job_key(task_id))
         if not raw:
@@ -61,17 +72,25 @@ class JobStore:
         changes["updated_at"] = time.time()
         fields: dict[Any, Any] = {k: json.dumps(_plain(v)) for k, v in changes.items()}
         with _redis_errors():
-            self.client.hset(job_key(task_id), mapping=fields)
+            pipe = self.client.pipeline()
+            pipe.hset(job_key(task_id), mapping=fields)
+            if "state" in changes and JobState(changes["state"]).is_terminal:
+                pipe.srem(ACTIVE_JOBS_KEY, task_id)
+            pipe.execute()
 
     def start_attempt(self, task_id: str) -> int:
         """Count one more attempt and return it; the count lives here, not in the message."""
         with _redis_errors():
-            raw = self.client.hget(job_key(task_id), "attempts")
-            attempts = int(json.loads(raw)) + 1 if raw else 1
-            self.client.hset(job_key(task_id), "attempts", json.dumps(attempts))
-        return attempts
+            # The field holds JSON, and a JSON integer is one HINCRBY understands.
+            return int(self.client.hincrby(job_key(task_id), "attempts", 1))
+
+    def active_task_ids(self) -> list[str]:
+        """Jobs that have not reached SUCCESS or FAILURE."""
+        with _redis_errors():
+            return sorted(_text(task_id) for task_id in self.client.smembers(ACTIVE_JOBS_KEY))
 
     def jobs_for_file(self, file_id: str) -> list[Job]:
+        """Every job of a file, oldest first."""
         with _redis_errors():
             task_ids = self.client.lrange(file_jobs_key(file_id), 0, -1)
         jobs = []
@@ -83,6 +102,7 @@ class JobStore:
         return jobs
 
     def ping(self) -> None:
+        """Raise TransientError unless Redis answers."""
         with _redis_errors():
             self.client.ping()
 

@@ -15,29 +15,36 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO
 
-from videoforge.errors import JobTimeout, MediaError, UnsupportedMedia
-from videoforge.processes import die_with_parent
+from videoforge.errors import JobTimeout, MediaError, TransientError, UnsupportedMedia
+from videoforge.media import probe
+from videoforge.models import MediaInfo
+from videoforge.processes import dying_with_parent
 
 log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 20
+VERSION_TIMEOUT_S = 10.0
 _LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
 
 
 def _start(argv: list[str], cwd: Path | None, env: Mapping[str, str]) -> subprocess.Popen[str]:
     log.debug("running %s", shlex.join(argv))
-    return subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,  # its own process group, killed as a whole
-        preexec_fn=die_with_parent,  # ffmpeg dies if its worker is SIGKILLed
-    )
+    full_argv, preexec = dying_with_parent(argv)  # ffmpeg dies if its worker is SIGKILLed
+    try:
+        return subprocess.Popen(
+            full_argv,
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # its own process group, killed as a whole
+            preexec_fn=preexec,
+        )
+    except OSError as exc:
+        raise TransientError(f"could not start {Path(argv[0]).name}: {exc.strerror}") from exc
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
@@ -69,11 +76,16 @@ def run_ffprobe(argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0
     return stdout
 
 
+def probe_media(ffprobe: str, env: Mapping[str, str], path: Path) -> MediaInfo:
+    """Probe a local file; UnsupportedMedia unless it is a video we can transcode."""
+    return probe.parse_probe(run_ffprobe(probe.probe_argv(ffprobe, path), env))
+
+
 def binary_version(binary: str, env: Mapping[str, str]) -> str:
     """First line of `binary -version`, for the start-up log."""
     process = _start([binary, "-hide_banner", "-version"], cwd=None, env=env)
     try:
-        stdout, _ = process.communicate(timeout=10)
+        stdout, _ = process.communicate(timeout=VERSION_TIMEOUT_S)
     finally:
         _kill_group(process)
         _close_pipes(process)

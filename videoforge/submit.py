@@ -1,0 +1,38 @@
+"""Accepting a transcode request: check it, plan the output name, save the record, queue it."""
+
+from __future__ import annotations
+
+import uuid
+
+from videoforge import files
+from videoforge.errors import VideoforgeError
+from videoforge.media import plan
+from videoforge.models import Job, JobState, OutputFormat
+from videoforge.wiring import Services
+
+
+def submit_transcode(
+    services: Services, file_id: str, resolution: str, fmt: OutputFormat, upscale: bool
+) -> Job:
+    """Queue a transcode of an accepted file and return its saved record."""
+    box = plan.parse_resolution(resolution)
+    source = files.lookup(services.engine, file_id)
+    task_id = str(uuid.uuid4())
+    size = plan.fit(source.media.display_size, box, upscale=upscale)
+    job = Job(
+        task_id=task_id,
+        file_id=file_id,
+        output_name=f"{plan.output_stem(file_id, size, task_id)}.{fmt.extension}",
+        resolution=str(box),
+        format=fmt,
+        upscale=upscale,
+    )
+    # Saved before it is queued, so a fast worker always finds the record.
+    services.engine.jobs.create(job)
+    try:
+        services.executor.submit(task_id)
+    except VideoforgeError as exc:
+        # Never queued, so never run: the record says why instead of staying PENDING.
+        services.engine.jobs.update(task_id, state=JobState.FAILURE, error=exc.message)
+        raise
+    return job
