@@ -13,8 +13,8 @@ import re
 from videoforge.errors import InvalidRequest
 from videoforge.models import Resolution
 
-MAX_LONG_SIDE = 7680
-MAX_SHORT_SIDE = 4320
+MAX_LONG_SIDE_PX = 7680
+MAX_SHORT_SIDE_PX = 4320
 AUTO = -2
 _RESOLUTION = re.compile(r"^\s*(-?\d{1,5})\s*[:x]\s*(-?\d{1,5})\s*$")
 
@@ -35,7 +35,7 @@ def parse_resolution(text: str) -> Resolution:
                 f"resolution sides must be positive even numbers or -2, got {text[:40]!r}"
             )
     sides = sorted(s for s in (width, height) if s != AUTO)
-    if sides[-1] > MAX_LONG_SIDE or (len(sides) == 2 and sides[0] > MAX_SHORT_SIDE):
+    if sides[-1] > MAX_LONG_SIDE_PX or (len(sides) == 2 and sides[0] > MAX_SHORT_SIDE_PX):
         raise InvalidRequest(
             f"resolution may be at most 7680x4320 (either orientation), got {text[:40]!r}"
         )
