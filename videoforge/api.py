@@ -65,6 +65,7 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         )
     finally:
         await run_in_threadpool(received.path.unlink, missing_ok=True)
+    await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
     media = source.media
     return UploadResponse(
         file_id=source.file_id,
@@ -116,6 +117,7 @@ def _task_status(jobs: JobStore, task_id: str) -> TaskStatus:
         progress=_progress(job),
         result=job.result if job.state is JobState.SUCCESS else None,
         error=job.error if job.state in (JobState.FAILURE, JobState.RETRY) else None,
+        worker=job.worker,
         created_at=job.created_at,
         updated_at=job.updated_at,
     )

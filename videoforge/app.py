@@ -10,11 +10,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import __version__, api, delivery
 from videoforge.errors import RangeNotSatisfiable, VideoforgeError
+from videoforge.metrics import RedisCollector
 from videoforge.settings import Settings
 from videoforge.wiring import Services, build_services
 
@@ -41,6 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
+    app.add_api_route("/metrics", metrics, methods=["GET"], tags=["health"])
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
     app.add_api_route(
@@ -78,6 +81,15 @@ def _describe(error: Any) -> str:
         return "send a JSON object with Content-Type: application/json"
     where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query"))
     return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text format: job counts, queue depth, durations, speed, bytes."""
+    services: Services = request.app.state.services
+    registry = CollectorRegistry()
+    registry.register(RedisCollector(services.engine.metrics))
+    body = await run_in_threadpool(generate_latest, registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 async def healthz() -> dict[str, str]:

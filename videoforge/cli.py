@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Annotated
@@ -10,6 +9,7 @@ from typing import Annotated
 import typer
 
 from videoforge import wiring
+from videoforge.logs import configure_logging
 from videoforge.settings import Settings
 
 cli = typer.Typer(help="videoforge: self-hosted video transcoding.", no_args_is_help=True)
@@ -18,9 +18,7 @@ cli = typer.Typer(help="videoforge: self-hosted video transcoding.", no_args_is_
 def _settings(**overrides: object) -> Settings:
     changes = {key: value for key, value in overrides.items() if value is not None}
     settings = wiring.load_settings(**changes)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     return settings
 
 

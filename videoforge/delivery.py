@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from videoforge.api import ERRORS, ServicesDep
 from videoforge.errors import NotFound
 from videoforge.http_range import parse_range
+from videoforge.metrics import JobMetrics
 from videoforge.storage import output_key
 
 CONTENT_TYPES = {
@@ -51,6 +53,13 @@ def _serve(
         size = storage.size(key)
     except NotFound:
         raise NotFound(f"no output named {filename[:80]!r}") from None
+    settings = services.engine.settings
+    if settings.presigned_redirects:
+        # Bytes flow from S3 to the client directly; Range goes along with the redirect.
+        url = storage.presigned_url(
+            key, settings.presigned_url_ttl_s, filename if attachment else None
+        )
+        return RedirectResponse(url, status_code=307)
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
     headers = {
@@ -66,8 +75,18 @@ def _serve(
     status = 206 if byte_range else 200
     if request.method == "HEAD" or size == 0:
         return Response(status_code=status, headers=headers, media_type=content_type)
-    body = storage.read(key, start, end)
+    body = _counted(storage.read(key, start, end), services.engine.metrics)
     return StreamingResponse(body, status_code=status, headers=headers, media_type=content_type)
+
+
+def _counted(chunks: Iterator[bytes], metrics: JobMetrics) -> Iterator[bytes]:
+    sent = 0
+    try:
+        for chunk in chunks:
+            sent += len(chunk)
+            yield chunk
+    finally:  # also when the client goes away mid-stream
+        metrics.count("served_bytes", "", sent)
 
 
 @router.get("/stream/{filename}", responses=PARTIAL)

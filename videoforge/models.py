@@ -116,6 +116,7 @@ class Job:
     progress: Progress | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    worker: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)

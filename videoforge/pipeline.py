@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videoforge import workspace
+from videoforge import logs, workspace
 from videoforge.errors import MediaError, TransientError, VideoforgeError
 from videoforge.jobs.store import JobStore
 from videoforge.media import command, plan, run
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.media.progress import ProgressParser
+from videoforge.metrics import JobMetrics
 from videoforge.models import Job, JobState, MediaInfo, Progress
 from videoforge.settings import Settings
 from videoforge.storage import Storage, output_key, source_key
@@ -39,6 +40,7 @@ class Engine:
     storage: Storage
     jobs: JobStore
     binaries: FFmpegBinaries
+    metrics: JobMetrics
     # Exceptions an executor raises into a job when its own time limit expires.
     timeout_errors: tuple[type[BaseException], ...] = ()
 
@@ -59,22 +61,34 @@ class Interrupted(BaseException):
     """Raised inside a running job when its executor is shutting down."""
 
 
-def run_job(task_id: str, engine: Engine, stop: threading.Event | None = None) -> RetryLater | None:
+def run_job(
+    task_id: str, engine: Engine, stop: threading.Event | None = None, worker: str | None = None
+) -> RetryLater | None:
     """Run one attempt of a job and record its outcome; ask for a retry when that may help.
 
     `stop`, when set, interrupts the attempt (ffmpeg is killed) and returns the job to the
-    queue without counting the attempt.
+    queue without counting the attempt. `worker` names who runs it, for the record.
     """
     try:
-        return _run(task_id, engine, stop)
+        return _run(task_id, engine, stop, worker)
     except TransientError as exc:
         # The job store itself is unreachable, so nothing can be recorded: try again later.
         log.warning("task %s could not be run (%s); retry later", task_id, exc.message)
         return RetryLater(retry_delay_s(1))
 
 
-def _run(task_id: str, engine: Engine, stop: threading.Event | None) -> RetryLater | None:
+def _run(
+    task_id: str, engine: Engine, stop: threading.Event | None, worker: str | None
+) -> RetryLater | None:
     job = engine.jobs.get(task_id)
+    with logs.job_context(task_id, job.file_id):
+        return _run_attempt(job, engine, stop, worker)
+
+
+def _run_attempt(
+    job: Job, engine: Engine, stop: threading.Event | None, worker: str | None
+) -> RetryLater | None:
+    task_id = job.task_id
     if job.state.is_terminal:
         log.info("task %s already %s; duplicate delivery ignored", task_id, job.state)
         return None
@@ -83,8 +97,8 @@ def _run(task_id: str, engine: Engine, stop: threading.Event | None) -> RetryLat
         # Only redeliveries get here (a worker lost mid-job, e.g. OOM-killed): stop the loop.
         _fail(job, engine, f"gave up after {attempt - 1} attempts: the worker running it was lost")
         return None
-    engine.jobs.update(task_id, state=JobState.STARTED, progress=None)
-    log.info("task %s file %s attempt %d started", task_id, job.file_id, attempt)
+    engine.jobs.update(task_id, state=JobState.STARTED, progress=None, worker=worker)
+    log.info("task %s file %s attempt %d started on %s", task_id, job.file_id, attempt, worker)
     try:
         result = _attempt(job, engine, stop)
     except TransientError as exc:
@@ -104,7 +118,16 @@ def _run(task_id: str, engine: Engine, stop: threading.Event | None) -> RetryLat
     else:
         engine.jobs.update(task_id, state=JobState.SUCCESS, result=result, error=None)
         log.info("task %s file %s succeeded: %s", task_id, job.file_id, job.output_name)
+        _count_success(job, engine, result)
     return None
+
+
+def _count_success(job: Job, engine: Engine, result: dict[str, Any]) -> None:
+    fmt = job.format.value
+    engine.metrics.count("jobs_succeeded", fmt)
+    engine.metrics.observe("job_duration_seconds", fmt, time.time() - job.created_at)
+    if result.get("speed"):
+        engine.metrics.observe("encode_speed_ratio", fmt, float(result["speed"]))
 
 
 def _transient_failure(job: Job, engine: Engine, attempt: int, reason: str) -> RetryLater | None:
@@ -116,12 +139,14 @@ def _transient_failure(job: Job, engine: Engine, attempt: int, reason: str) -> R
         "task %s attempt %d failed (%s); retry in %.0f s", job.task_id, attempt, reason, delay_s
     )
     engine.jobs.update(job.task_id, state=JobState.RETRY, error=reason)
+    engine.metrics.count("jobs_retried", job.format.value)
     return RetryLater(delay_s)
 
 
 def _fail(job: Job, engine: Engine, reason: str) -> None:
     log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
     engine.jobs.update(job.task_id, state=JobState.FAILURE, error=reason)
+    engine.metrics.count("jobs_failed", job.format.value)
 
 
 def _attempt(job: Job, engine: Engine, stop: threading.Event | None) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class TaskStatus(BaseModel):
     progress: ProgressBody | None = None
     result: dict[str, Any] | None = None
     error: str | None = None
+    worker: str | None = Field(default=None, description="Who runs (or ran) the job")
     created_at: float
     updated_at: float
 

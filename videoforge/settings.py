@@ -14,6 +14,11 @@ class ExecutorKind(StrEnum):
     INLINE = "inline"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     """Every setting videoforge reads; a bad value stops start-up."""
 
@@ -30,6 +35,21 @@ class Settings(BaseSettings):
     minio_access_key: str = Field(default="", description="S3 access key")
     minio_secret_key: str = Field(default="", description="S3 secret key")
     minio_secure: bool = Field(default=False, description="Use HTTPS for the S3 endpoint")
+    minio_bucket: str = Field(
+        default="videos",
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="S3 bucket, created when missing",
+    )
+    s3_region: str = Field(default="us-east-1", description="S3 region used for signing")
+    public_s3_endpoint: str | None = Field(
+        default=None, description="S3 endpoint as clients reach it, for presigned URLs"
+    )
+    presigned_redirects: bool = Field(
+        default=False, description="Stream/download redirect to presigned S3 URLs (307)"
+    )
+    presigned_url_ttl_s: int = Field(
+        default=3600, ge=60, le=7 * 24 * 3600, description="Lifetime of presigned URLs, seconds"
+    )
     host: str = Field(default="127.0.0.1", description="API bind address")
     port: int = Field(default=8000, ge=1, le=65535, description="API port")
     data_dir: Path = Field(
@@ -57,6 +77,9 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="Log level"
     )
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT, description="`text` or `json` (one object per line)"
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -65,9 +88,11 @@ class Settings(BaseSettings):
         return path.expanduser().resolve()
 
     @model_validator(mode="after")
-    def _soft_limit_below_hard(self) -> Settings:
+    def _consistent(self) -> Settings:
         if self.task_soft_time_limit >= self.task_time_limit:
             raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
+        if self.presigned_redirects and not self.minio_endpoint:
+            raise ValueError("PRESIGNED_REDIRECTS needs S3 storage (MINIO_ENDPOINT)")
         return self
 
     @property

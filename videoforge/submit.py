@@ -35,4 +35,5 @@ def submit_transcode(
         # Never queued, so never run: the record says why instead of staying PENDING.
         services.engine.jobs.update(task_id, state=JobState.FAILURE, error=exc.message)
         raise
+    services.engine.metrics.count("jobs_submitted", fmt.value)
     return job

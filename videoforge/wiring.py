@@ -10,10 +10,12 @@ import redis
 from pydantic import ValidationError
 
 from videoforge.errors import StartupError, VideoforgeError
+from videoforge.jobs.celery_app import QUEUE
 from videoforge.jobs.executor import Executor
 from videoforge.jobs.store import JobStore
 from videoforge.media import run
 from videoforge.media.binaries import FFmpegBinaries, locate
+from videoforge.metrics import JobMetrics
 from videoforge.pipeline import Engine
 from videoforge.settings import ExecutorKind, Settings, describe_error
 from videoforge.storage import Storage
@@ -45,10 +47,27 @@ def redis_client(url: str) -> redis.Redis:
 
 
 def build_storage(settings: Settings) -> Storage:
-    """The storage backend the settings ask for."""
-    if settings.minio_endpoint:
-        raise StartupError("MINIO_ENDPOINT is set, but this build stores files on local disk only")
-    return LocalStorage(settings.data_dir / "objects")
+    """S3 when MINIO_ENDPOINT is set (the bucket is created if missing), else local disk."""
+    if not settings.minio_endpoint:
+        return LocalStorage(settings.data_dir / "objects")
+    from videoforge.storage import s3
+
+    def client(endpoint: str) -> object:
+        return s3.make_client(
+            s3.endpoint_url(endpoint, settings.minio_secure),
+            settings.minio_access_key or None,  # None: boto3's own chain (env, instance role)
+            settings.minio_secret_key or None,
+            settings.s3_region,
+        )
+
+    public = settings.public_s3_endpoint
+    storage = s3.S3Storage(
+        client(settings.minio_endpoint),
+        settings.minio_bucket,
+        presign_client=client(public) if public else None,
+    )
+    storage.ensure_bucket()
+    return storage
 
 
 @functools.cache
@@ -77,11 +96,13 @@ def build_engine(
     """Storage, job store and ffmpeg for one process."""
     require_redis(settings)
     assert settings.redis_url is not None
+    client = redis_client(settings.redis_url)
     return Engine(
         settings=settings,
         storage=build_storage(settings),
-        jobs=JobStore(redis_client(settings.redis_url)),
+        jobs=JobStore(client),
         binaries=find_binaries(settings),
+        metrics=JobMetrics(client, queue_name=QUEUE),
         timeout_errors=timeout_errors,
     )
 

@@ -13,9 +13,11 @@ import pytest
 from tests.conftest import make_clip
 from videoforge.embedded_valkey import EmbeddedValkey
 from videoforge.errors import TransientError
+from videoforge.jobs.celery_app import QUEUE
 from videoforge.jobs.inline import InlineExecutor
 from videoforge.jobs.store import JobStore
 from videoforge.media.binaries import FFmpegBinaries
+from videoforge.metrics import JobMetrics
 from videoforge.models import Job, JobState, OutputFormat
 from videoforge.pipeline import Engine, RetryLater, run_job
 from videoforge.settings import Settings
@@ -58,7 +60,8 @@ def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> Iterato
         file_id = uuid.uuid4().hex
         LocalStorage.put_file(storage, source_key(file_id), clip)
         storage.put_bytes(meta_key(file_id), json.dumps({}).encode())
-        engine = Engine(settings, storage, JobStore(client), binaries)
+        metrics = JobMetrics(client, queue_name=QUEUE)
+        engine = Engine(settings, storage, JobStore(client), binaries, metrics)
         job = Job(
             str(uuid.uuid4()), file_id, f"{file_id}_320x240_x.mp4", "320:240", OutputFormat.MP4
         )

@@ -12,6 +12,7 @@ def test_openapi_lists_every_route_with_unique_operation_ids() -> None:
     spec = create_app(Settings(_env_file=None)).openapi()
     assert set(spec["paths"]) == {
         "/healthz",
+        "/metrics",
         "/readyz",
         "/videos/upload",
         "/videos/transcode/{file_id}",

@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init
 
 from videoforge import workspace
 from videoforge.models import JobState
@@ -67,6 +67,16 @@ def _reset_after_fork(**_: Any) -> None:
     _engine.cache_clear()
 
 
+@setup_logging.connect
+def _use_videoforge_logging(**_: Any) -> None:
+    # Connecting this stops Celery from installing its own handlers: worker lines then have
+    # the same format (text or JSON, with task_id and file_id) as the API's.
+    from videoforge import wiring
+    from videoforge.logs import configure_logging
+
+    configure_logging(wiring.load_settings())
+
+
 @worker_init.connect
 def _sweep_scratch(sender: Any = None, **_: Any) -> None:
     settings: Settings | None = getattr(sender.app, "videoforge_settings", None)
@@ -89,7 +99,7 @@ def register_task(app: Celery, settings: Settings) -> None:
 
     @app.task(name=TASK_NAME, bind=True, max_retries=None, on_failure=on_failure, shared=False)
     def transcode(self: Task[Any, Any], task_id: str) -> None:
-        retry = run_job(task_id, _engine(settings))
+        retry = run_job(task_id, _engine(settings), worker=self.request.hostname)
         if retry is not None:
             # The attempt count lives in the job record; Celery only schedules the retry.
             raise self.retry(countdown=retry.delay_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,6 +26,7 @@ class InlineExecutor:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
+        self.name = f"inline@{socket.gethostname()}"
         workspace.sweep_orphans(engine.settings.temp_dir)
         for task_id in engine.jobs.active_task_ids():
             self.submit(task_id)
@@ -36,7 +38,7 @@ class InlineExecutor:
 
     def _run(self, task_id: str) -> None:
         try:
-            retry = run_job(task_id, self.engine, stop=self._stop)
+            retry = run_job(task_id, self.engine, stop=self._stop, worker=self.name)
         except Interrupted:
             return
         except Exception:

@@ -30,6 +30,8 @@ def file_jobs_key(file_id: str) -> str:
 
 # Jobs not yet SUCCESS or FAILURE: what a restarted executor or a reaper must look at.
 ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
+# One hash of counters and histogram buckets shared by every process (see metrics.py).
+METRICS_KEY = f"{PREFIX}:metrics"
 
 
 @contextmanager

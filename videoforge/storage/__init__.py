@@ -35,7 +35,10 @@ class Storage(Protocol):
         """Remove an object if present."""
 
     def check(self) -> None:
-        """Raise TransientError unless the backend can read and write."""
+        """Raise TransientError unless the backend answers."""
+
+    def presigned_url(self, key: str, expires_s: int, download_name: str | None = None) -> str:
+        """A time-limited URL that clients can GET directly (S3 only)."""
 
 
 def source_key(file_id: str) -> str:

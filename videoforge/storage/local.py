@@ -79,6 +79,9 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def presigned_url(self, key: str, expires_s: int, download_name: str | None = None) -> str:
+        raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it
+
     def check(self) -> None:
         try:
             self.put_bytes(".readyz", b"ok")

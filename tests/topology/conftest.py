@@ -1,0 +1,65 @@
+"""The production topology on one machine: SeaweedFS, Valkey, one API and two workers."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.topology.cluster import Role, SeaweedS3, cluster_env, wait_for_workers, wait_http
+from videoforge.embedded_valkey import EmbeddedValkey
+from videoforge.processes import free_port
+
+HOST = socket.gethostname()
+
+
+@dataclass
+class Cluster:
+    s3: SeaweedS3
+    redis_url: str
+    api: Role
+    api_url: str
+    workers: dict[str, Role]
+    root: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        extra = {"LOG_FORMAT": "json", **extra}
+        return cluster_env(self.redis_url, self.s3, self.root / "scratch", **extra)
+
+    def add_worker(self, name: str) -> Role:
+        role = Role(name, ["worker", "-n", f"{name}@%h"], self.env(), self.root)
+        self.workers[name] = role.start()
+        wait_for_workers(self.redis_url, {f"{name}@{HOST}"})
+        return role
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory, s3: SeaweedS3) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("cluster")
+    valkey = EmbeddedValkey(root / "valkey")
+    redis_url = valkey.start()
+    port = free_port()
+    env = cluster_env(redis_url, s3, root / "scratch", LOG_FORMAT="json")
+    api = Role("api", ["api", "--port", str(port)], env, root).start()
+    running = Cluster(s3, redis_url, api, f"http://127.0.0.1:{port}", {}, root)
+    try:
+        assert api.process is not None
+        wait_http(f"{running.api_url}/healthz", api.process, timeout_s=60)
+        for name in ("w1", "w2"):
+            running.add_worker(name)
+        yield running
+    finally:
+        for role in [*running.workers.values(), api]:
+            if role.process is not None:
+                role.stop()
+        valkey.stop()

@@ -1,0 +1,106 @@
+"""Job metrics kept in Redis, so every API and worker process on every host adds to the same
+numbers, and any API replica's `/metrics` shows the whole cluster in Prometheus text format."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from videoforge.jobs.store import ACTIVE_JOBS_KEY, METRICS_KEY
+
+log = logging.getLogger(__name__)
+
+DURATION_BUCKETS_S = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
+SPEED_BUCKETS_X = (0.25, 0.5, 1, 2, 4, 8, 16, 32)
+COUNTERS = {
+    "jobs_submitted": "Transcode jobs accepted by the API",
+    "jobs_succeeded": "Jobs that ended in SUCCESS",
+    "jobs_failed": "Jobs that ended in FAILURE",
+    "jobs_retried": "Attempts that failed transiently and were retried",
+    "upload_bytes": "Bytes of accepted uploads",
+    "served_bytes": "Bytes sent by /videos/stream and /videos/download",
+}
+HISTOGRAMS = {
+    "job_duration_seconds": ("From submission to SUCCESS", DURATION_BUCKETS_S),
+    "encode_speed_ratio": ("Media seconds encoded per wall-clock second", SPEED_BUCKETS_X),
+}
+
+
+class JobMetrics:
+    """Counters and histograms as fields of one Redis hash; writes never fail a caller."""
+
+    def __init__(self, client: redis.Redis, queue_name: str) -> None:
+        self.client = client
+        self.queue_name = queue_name
+
+    def count(self, name: str, fmt: str = "", amount: int = 1) -> None:
+        self._write(lambda pipe: pipe.hincrby(METRICS_KEY, f"{name}|{fmt}", amount))
+
+    def observe(self, name: str, fmt: str, value: float) -> None:
+        _, buckets = HISTOGRAMS[name]
+
+        def write(pipe: Any) -> None:
+            for bound in (*buckets, "+Inf"):
+                if bound == "+Inf" or value <= float(bound):
+                    pipe.hincrby(METRICS_KEY, f"{name}|{fmt}|{bound}", 1)
+            pipe.hincrbyfloat(METRICS_KEY, f"{name}|{fmt}|sum", value)
+
+        self._write(write)
+
+    def _write(self, commands: Any) -> None:
+        try:
+            pipe = self.client.pipeline()
+            commands(pipe)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.debug("metrics not recorded: %s", exc)
+
+    def snapshot(self) -> tuple[dict[str, float], int, int]:
+        """All hash fields, the queue depth and the number of unfinished jobs."""
+        pipe = self.client.pipeline()
+        pipe.hgetall(METRICS_KEY)
+        pipe.llen(self.queue_name)
+        pipe.scard(ACTIVE_JOBS_KEY)
+        fields, depth, active = pipe.execute()
+        return {_text(k): float(v) for k, v in fields.items()}, int(depth), int(active)
+
+
+class RedisCollector(Collector):
+    """Turns the shared hash into Prometheus families at scrape time."""
+
+    def __init__(self, metrics: JobMetrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Any]:
+        fields, depth, active = self.metrics.snapshot()
+        yield GaugeMetricFamily("videoforge_queue_depth", "Messages waiting in the queue", depth)
+        yield GaugeMetricFamily("videoforge_jobs_active", "Jobs not yet finished", active)
+        for name, help_text in COUNTERS.items():
+            family = CounterMetricFamily(f"videoforge_{name}", help_text, labels=["format"])
+            for key, value in fields.items():
+                parts = key.split("|")
+                if len(parts) == 2 and parts[0] == name:
+                    family.add_metric([parts[1]], value)
+            yield family
+        for name, (help_text, buckets) in HISTOGRAMS.items():
+            yield _histogram(name, help_text, buckets, fields)
+
+
+def _histogram(
+    name: str, help_text: str, buckets: tuple[float, ...], fields: dict[str, float]
+) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(f"videoforge_{name}", help_text, labels=["format"])
+    formats = {key.split("|")[1] for key in fields if key.startswith(f"{name}|")}
+    for fmt in sorted(formats):
+        counts = [(str(b), fields.get(f"{name}|{fmt}|{b}", 0.0)) for b in (*buckets, "+Inf")]
+        family.add_metric([fmt], counts, sum_value=fields.get(f"{name}|{fmt}|sum", 0.0))
+    return family
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
