@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --config-settings editable_mode=compat -e .
 	touch $(STAMP)
 
@@ -39,8 +39,10 @@ format: install
 bench: install
 	$(BIN)/python bench/transcode_overhead.py
 
+# requirements.lock: what the images install; requirements-dev.lock: that plus the dev tools.
 lock:
-	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile --quiet pyproject.toml -o requirements.lock --python-version 3.11
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

