@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import files
-from videoforge.errors import NotFound
+from videoforge.errors import Conflict, NotFound
 from videoforge.jobs.store import JobStore
 from videoforge.models import STATUS_BY_STATE, Job, JobState, OutputFormat
 from videoforge.schemas import (
@@ -34,7 +34,7 @@ def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (404, 413, 415, 422, 503)
+    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 503)
 }
 router = APIRouter(prefix="/videos", tags=["videos"], responses=ERRORS)
 
@@ -101,6 +101,24 @@ def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
     return JSONResponse({key: value for key, value in body.items() if value is not None})
 
 
+@router.post("/task/{task_id}/cancel", response_model=TaskStatus)
+def cancel_task(task_id: str, services: ServicesDep) -> JSONResponse:
+    """Cancel a job: a queued one never starts, a running one stops within about a second
+    (ffmpeg killed, nothing published). Cancelling a cancelled job is a no-op."""
+    jobs = services.engine.jobs
+    job = jobs.get(task_id) if len(task_id) <= 64 else None
+    if job is None:
+        raise NotFound("no such task")
+    if not jobs.update(task_id, state=JobState.REVOKED, progress=None, error="cancelled"):
+        state = jobs.state(task_id)
+        if state is not JobState.REVOKED:
+            raise Conflict(f"task {task_id} already ended: {state}")
+    return task_status(task_id, services)
+
+
+_STATES_WITH_ERROR = (JobState.FAILURE, JobState.RETRY, JobState.REVOKED)
+
+
 def _task_status(jobs: JobStore, task_id: str) -> TaskStatus:
     if len(task_id) > 64:
         raise NotFound("no such task")
@@ -116,7 +134,9 @@ def _task_status(jobs: JobStore, task_id: str) -> TaskStatus:
         attempts=job.attempts,
         progress=_progress(job),
         result=job.result if job.state is JobState.SUCCESS else None,
-        error=job.error if job.state in (JobState.FAILURE, JobState.RETRY) else None,
+        error=job.error
+        if job.state in (JobState.FAILURE, JobState.RETRY, JobState.REVOKED)
+        else None,
         worker=job.worker,
         created_at=job.created_at,
         updated_at=job.updated_at,

@@ -45,11 +45,11 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
 @cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(ctx: typer.Context) -> None:
     """A Celery worker (needs REDIS_URL); extra options go to `celery worker`."""
-    from videoforge.serve import worker_argv
+    from videoforge.serve import worker_argv, worker_env
 
     settings = wiring.require_redis(_settings())
     argv = worker_argv(settings, list(ctx.args))
-    os.execv(sys.executable, argv)
+    os.execve(sys.executable, argv, worker_env(settings))
 
 
 def main() -> None:

@@ -32,10 +32,10 @@ class EmbeddedValkey:
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    def start(self, timeout_s: float = 10.0) -> str:
-        """Start the server and return its URL once it answers PING."""
+    def start(self, timeout_s: float = 10.0, port: int | None = None) -> str:
+        """Start the server (on `port`, or a free one) and return its URL once it answers."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         argv = [
             _binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
             # AOF so queued jobs survive a restart; noeviction because a queue must never

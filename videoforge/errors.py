@@ -3,6 +3,7 @@
 VideoforgeError                 base; `http_status` is what the API answers
 ├── NotFound                    404: no such file, job or output
 ├── InvalidRequest              422: a value the API cannot accept
+├── Conflict                    409: the request does not fit the job's state
 ├── UnsupportedMedia            415: the upload is not a video we can transcode
 ├── UploadTooLarge              413: the upload exceeds MAX_UPLOAD_BYTES
 ├── RangeNotSatisfiable         416: a Range header outside the file
@@ -36,6 +37,12 @@ class InvalidRequest(VideoforgeError):
     """Raised when a request value is malformed or out of range."""
 
     http_status = 422
+
+
+class Conflict(VideoforgeError):
+    """Raised when a request does not fit the current state (e.g. cancelling a finished job)."""
+
+    http_status = 409
 
 
 class UnsupportedMedia(VideoforgeError):

@@ -14,10 +14,11 @@ class JobState(StrEnum):
     RETRY = "RETRY"
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
+    REVOKED = "REVOKED"
 
     @property
     def is_terminal(self) -> bool:
-        return self in (JobState.SUCCESS, JobState.FAILURE)
+        return self in (JobState.SUCCESS, JobState.FAILURE, JobState.REVOKED)
 
 
 # The human-readable `status` that accompanies each state in API answers.
@@ -28,6 +29,7 @@ STATUS_BY_STATE = {
     JobState.RETRY: "retrying",
     JobState.SUCCESS: "completed",
     JobState.FAILURE: "failed",
+    JobState.REVOKED: "cancelled",
 }
 
 

@@ -32,9 +32,19 @@ def worker_argv(settings: Settings, extra: list[str] | None = None) -> list[str]
     ]  # fmt: skip
 
 
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The worker's environment: ours, with the Redis URL and SIGTERM meaning cold shutdown.
+
+    Celery's default SIGTERM is a warm shutdown: it waits for running jobs, which can take an
+    hour. Remapped to SIGQUIT (cold shutdown), running jobs are cancelled, ffmpeg is killed,
+    and their messages go back to the queue at once (acks_late) for another worker.
+    """
+    return {**os.environ, "REDIS_URL": settings.redis_url or "", "REMAP_SIGTERM": "SIGQUIT"}
+
+
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     """Start the worker child: its own process group, killed by the kernel if we die."""
-    env = {**os.environ, "REDIS_URL": settings.redis_url or ""}
+    env = worker_env(settings)
     argv, preexec = dying_with_parent(worker_argv(settings, ["--hostname", "serve@%h"]))
     # Own process group: a terminal's Ctrl-C reaches only us, and we stop the worker in order.
     return subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=preexec)

@@ -61,6 +61,18 @@ class Settings(BaseSettings):
         default=3300, ge=1, description="Soft time limit per job, seconds"
     )
     max_retries: int = Field(default=3, ge=1, le=20, description="Attempts for transient errors")
+    lease_ttl_s: float = Field(
+        default=30, ge=1, le=600, description="A running job's lease; renewed every third of it"
+    )
+    reaper_interval_s: float = Field(
+        default=10, ge=0.5, le=600, description="How often workers look for abandoned jobs"
+    )
+    storage_retry_budget_s: float = Field(
+        default=60, ge=0, le=3600, description="How long one attempt keeps retrying storage"
+    )
+    min_free_disk_bytes: int = Field(
+        default=1024**3, ge=0, description="Free scratch space a worker keeps beyond a job's need"
+    )
     max_upload_bytes: int = Field(
         default=10 * 1024**3, ge=1, description="Largest accepted upload, bytes"
     )

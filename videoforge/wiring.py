@@ -20,6 +20,7 @@ from videoforge.pipeline import Engine
 from videoforge.settings import ExecutorKind, Settings, describe_error
 from videoforge.storage import Storage
 from videoforge.storage.local import LocalStorage
+from videoforge.storage.retrying import RetryingStorage
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def build_engine(
     client = redis_client(settings.redis_url)
     return Engine(
         settings=settings,
-        storage=build_storage(settings),
+        storage=RetryingStorage(build_storage(settings), settings.storage_retry_budget_s),
         jobs=JobStore(client),
         binaries=find_binaries(settings),
         metrics=JobMetrics(client, queue_name=QUEUE),

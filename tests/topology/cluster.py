@@ -32,15 +32,17 @@ class SeaweedS3:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> SeaweedS3:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        ports = {
+        # Chosen once, so a restart comes back on the same addresses.
+        self.ports = {
             f"-{name}": str(free_port())
             for name in ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
                          "filer.port", "filer.port.grpc", "s3.port.grpc", "admin.port",
                          "admin.port.grpc")
         }  # fmt: skip
+
+    def start(self) -> SeaweedS3:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        ports = self.ports
         argv = [str(WEED), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1", "-master.telemetry=false", "-webdav=false",
                 "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",

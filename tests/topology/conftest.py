@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,10 @@ class Cluster:
     api_url: str
     workers: dict[str, Role]
     root: Path
+    settings: dict[str, str] = field(default_factory=dict)
 
     def env(self, **extra: str) -> dict[str, str]:
-        extra = {"LOG_FORMAT": "json", **extra}
+        extra = {"LOG_FORMAT": "json", **self.settings, **extra}
         return cluster_env(self.redis_url, self.s3, self.root / "scratch", **extra)
 
     def add_worker(self, name: str) -> Role:

@@ -17,6 +17,7 @@ def test_openapi_lists_every_route_with_unique_operation_ids() -> None:
         "/videos/upload",
         "/videos/transcode/{file_id}",
         "/videos/task/{task_id}",
+        "/videos/task/{task_id}/cancel",
         "/videos/status/{file_id}",
         "/videos/stream/{filename}",
         "/videos/download/{filename}",

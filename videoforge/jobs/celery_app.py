@@ -8,9 +8,10 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import setup_logging, worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
 
 from videoforge import workspace
+from videoforge.jobs.reaper import Reaper
 from videoforge.models import JobState
 from videoforge.pipeline import Engine, run_job
 from videoforge.settings import Settings
@@ -82,6 +83,20 @@ def _sweep_scratch(sender: Any = None, **_: Any) -> None:
     settings: Settings | None = getattr(sender.app, "videoforge_settings", None)
     if settings is not None:
         workspace.sweep_orphans(settings.temp_dir)
+
+
+@worker_ready.connect
+def _start_reaper(sender: Any = None, **_: Any) -> None:
+    app = sender.app
+    settings: Settings | None = getattr(app, "videoforge_settings", None)
+    if settings is None:
+        return
+    engine = _engine(settings)
+
+    def republish(task_id: str) -> None:
+        app.send_task(TASK_NAME, args=[task_id], task_id=task_id)
+
+    Reaper(engine.jobs, QUEUE, republish, settings.reaper_interval_s, settings.lease_ttl_s).start()
 
 
 def register_task(app: Celery, settings: Settings) -> None:

@@ -8,7 +8,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from videoforge import workspace
-from videoforge.pipeline import Engine, Interrupted, run_job
+from videoforge.jobs.lease import Interrupted
+from videoforge.pipeline import Engine, run_job
 
 log = logging.getLogger(__name__)
 

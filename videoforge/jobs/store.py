@@ -32,6 +32,37 @@ def file_jobs_key(file_id: str) -> str:
 ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
 # One hash of counters and histogram buckets shared by every process (see metrics.py).
 METRICS_KEY = f"{PREFIX}:metrics"
+# Held by the one reaper (of all workers) that runs this round.
+REAPER_LOCK_KEY = f"{PREFIX}:reaper"
+
+
+def lease_key(task_id: str) -> str:
+    return f"{PREFIX}:lease:{task_id}"
+
+
+_TERMINAL_JSON = [json.dumps(state.value) for state in JobState if state.is_terminal]
+# Writes to a finished record are refused: a stale attempt, a late progress line or a
+# duplicate delivery can never turn SUCCESS, FAILURE or REVOKED back into something else.
+_UPDATE_IF_ACTIVE = f"""
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+for _, done in ipairs({{{", ".join(repr(t) for t in _TERMINAL_JSON)}}}) do
+  if state == done then return 0 end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[2] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1
+"""
+_RENEW_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 @contextmanager
@@ -69,16 +100,50 @@ class JobStore:
             raise NotFound(f"no task {task_id}")
         return _decode(raw)
 
-    def update(self, task_id: str, **changes: Any) -> None:
-        """Set some fields of a record (state, progress, result, error, attempts)."""
+    def update(self, task_id: str, **changes: Any) -> bool:
+        """Set some fields of an unfinished record; False (and nothing written) if finished."""
         changes["updated_at"] = time.time()
-        fields: dict[Any, Any] = {k: json.dumps(_plain(v)) for k, v in changes.items()}
+        pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
+        ends = "state" in changes and JobState(changes["state"]).is_terminal
         with _redis_errors():
-            pipe = self.client.pipeline()
-            pipe.hset(job_key(task_id), mapping=fields)
-            if "state" in changes and JobState(changes["state"]).is_terminal:
-                pipe.srem(ACTIVE_JOBS_KEY, task_id)
-            pipe.execute()
+            applied = self.client.eval(
+                _UPDATE_IF_ACTIVE, 2, job_key(task_id), ACTIVE_JOBS_KEY,
+                task_id, "1" if ends else "0", *pairs,
+            )  # fmt: skip
+        return int(applied) == 1
+
+    def acquire_lease(self, task_id: str, token: str, ttl_s: float) -> bool:
+        """Claim the right to run a job; False while another attempt holds it."""
+        with _redis_errors():
+            return bool(self.client.set(lease_key(task_id), token, nx=True, px=int(ttl_s * 1000)))
+
+    def renew_lease(self, task_id: str, token: str, ttl_s: float) -> bool:
+        """Extend our lease; False if it lapsed or another attempt took it over."""
+        with _redis_errors():
+            renewed = self.client.eval(_RENEW_IF_HELD, 1, lease_key(task_id), token,
+                                       int(ttl_s * 1000))  # fmt: skip
+        return int(renewed) == 1
+
+    def release_lease(self, task_id: str, token: str) -> None:
+        with _redis_errors():
+            self.client.eval(_RELEASE_IF_HELD, 1, lease_key(task_id), token)
+
+    def lease_holder(self, task_id: str) -> str | None:
+        """Who runs the job now (`worker:token`), or None when nobody holds its lease."""
+        with _redis_errors():
+            holder = self.client.get(lease_key(task_id))
+        return _text(holder) if holder else None
+
+    def state(self, task_id: str) -> JobState | None:
+        """Just the state of a job (cheap enough to poll while it runs)."""
+        with _redis_errors():
+            raw = self.client.hget(job_key(task_id), "state")
+        return JobState(json.loads(raw)) if raw else None
+
+    def take_reaper_turn(self, interval_s: float) -> bool:
+        """True for the one process (of all workers) that reaps during this interval."""
+        with _redis_errors():
+            return bool(self.client.set(REAPER_LOCK_KEY, "1", nx=True, px=int(interval_s * 1000)))
 
     def start_attempt(self, task_id: str) -> int:
         """Count one more attempt and return it; the count lives here, not in the message."""
@@ -87,7 +152,7 @@ class JobStore:
             return int(self.client.hincrby(job_key(task_id), "attempts", 1))
 
     def active_task_ids(self) -> list[str]:
-        """Jobs that have not reached SUCCESS or FAILURE."""
+        """Jobs that have not reached SUCCESS, FAILURE or REVOKED."""
         with _redis_errors():
             return sorted(_text(task_id) for task_id in self.client.smembers(ACTIVE_JOBS_KEY))
 

@@ -1,0 +1,79 @@
+"""Real parts for pipeline tests: a Valkey, local storage that can fail on purpose, ffmpeg."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_clip
+from videoforge.embedded_valkey import EmbeddedValkey
+from videoforge.errors import TransientError
+from videoforge.jobs.celery_app import QUEUE
+from videoforge.jobs.store import JobStore
+from videoforge.media.binaries import FFmpegBinaries
+from videoforge.metrics import JobMetrics
+from videoforge.models import Job, OutputFormat
+from videoforge.pipeline import Engine
+from videoforge.settings import Settings
+from videoforge.storage import meta_key, source_key
+from videoforge.storage.local import LocalStorage
+from videoforge.wiring import redis_client
+
+EngineFactory = Callable[..., tuple[Engine, Job]]
+
+
+class FlakyStorage(LocalStorage):
+    """Local storage whose writes fail `failures` times first, as an outage would."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    def put_file(self, key: str, path: Path) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise TransientError("storage write failed: Connection refused")
+        super().put_file(key, path)
+
+
+@pytest.fixture(scope="module")
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> Iterator[EngineFactory]:
+    clips = {
+        "short": make_clip(binaries, tmp_path / "clip.mp4", "320x240", 2),
+        "long": tmp_path / "long.mp4",
+    }
+    client = redis_client(valkey)
+
+    def build(
+        failures: int = 0, max_retries: int = 3, clip: str = "short", **settings_: object
+    ) -> tuple[Engine, Job]:
+        if clip == "long" and not clips["long"].exists():
+            make_clip(binaries, clips["long"], "1280x720", 20)
+        settings = Settings(
+            _env_file=None, data_dir=tmp_path / "data", max_retries=max_retries, **settings_
+        )
+        storage = FlakyStorage(settings.data_dir / "objects", failures)
+        file_id = uuid.uuid4().hex
+        LocalStorage.put_file(storage, source_key(file_id), clips[clip])
+        storage.put_bytes(meta_key(file_id), json.dumps({}).encode())
+        metrics = JobMetrics(client, queue_name=QUEUE)
+        engine = Engine(settings, storage, JobStore(client), binaries, metrics)
+        job = Job(
+            str(uuid.uuid4()), file_id, f"{file_id}_320x240_x.mp4", "320:240", OutputFormat.MP4
+        )
+        engine.jobs.create(job)
+        return engine, job
+
+    yield build
+    client.close()

@@ -1,0 +1,168 @@
+"""Leases, cancel, the reaper and storage retries, on a real Valkey with real ffmpeg."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.service import alive, descendants
+from tests.integration.conftest import EngineFactory, FlakyStorage
+from videoforge.errors import TransientError
+from videoforge.jobs.celery_app import QUEUE, TASK_NAME, create_celery
+from videoforge.jobs.reaper import queued_task_ids, reap
+from videoforge.models import JobState
+from videoforge.pipeline import Engine, RetryLater, run_job
+from videoforge.settings import Settings
+from videoforge.storage import output_key
+from videoforge.storage.retrying import RetryingStorage
+
+
+def start_in_thread(engine: Engine, task_id: str) -> tuple[threading.Thread, list[object]]:
+    outcome: list[object] = []
+    thread = threading.Thread(target=lambda: outcome.append(run_job(task_id, engine, worker="t")))
+    thread.start()
+    return thread, outcome
+
+
+def wait_state(engine: Engine, task_id: str, state: JobState, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while engine.jobs.state(task_id) is not state:
+        assert time.monotonic() < deadline, engine.jobs.get(task_id)
+        time.sleep(0.05)
+
+
+def ffmpeg_children() -> set[int]:
+    found = set()
+    for pid in descendants(os.getpid()):
+        try:
+            if b"ffmpeg" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:
+            continue
+    return found
+
+
+def output_exists(engine: Engine, name: str) -> bool:
+    try:
+        engine.storage.size(output_key(name))
+    except Exception:
+        return False
+    return True
+
+
+def test_a_duplicate_delivery_leaves_a_leased_job_alone(engine_for: EngineFactory) -> None:
+    engine, job = engine_for()
+    assert engine.jobs.acquire_lease(job.task_id, "other-worker/1", ttl_s=30)
+    assert run_job(job.task_id, engine, worker="late") is None
+    record = engine.jobs.get(job.task_id)
+    assert (record.state, record.attempts, record.worker) == (JobState.PENDING, 0, None)
+    assert not output_exists(engine, job.output_name)
+    assert engine.jobs.lease_holder(job.task_id) == "other-worker/1"
+
+
+def test_an_attempt_that_loses_its_lease_stops_without_writing(
+    engine_for: EngineFactory,
+) -> None:
+    engine, job = engine_for(clip="long", lease_ttl_s=1.5)
+    thread, outcome = start_in_thread(engine, job.task_id)
+    wait_state(engine, job.task_id, JobState.PROGRESS)
+    seen = ffmpeg_children()
+    # Another attempt takes the job over (as after a network partition and a reaper round).
+    engine.jobs.client.set(f"videoforge:lease:{job.task_id}", "usurper/1", px=60_000)
+    thread.join(timeout=10)
+    assert not thread.is_alive() and outcome == [None]
+    assert engine.jobs.state(job.task_id) is not JobState.SUCCESS
+    assert not output_exists(engine, job.output_name)
+    assert seen and alive(seen) == set()
+    assert engine.jobs.lease_holder(job.task_id) == "usurper/1"  # not released by the loser
+
+
+def test_cancel_stops_a_running_job_within_seconds(engine_for: EngineFactory) -> None:
+    engine, job = engine_for(clip="long")
+    thread, outcome = start_in_thread(engine, job.task_id)
+    wait_state(engine, job.task_id, JobState.PROGRESS)
+    seen = ffmpeg_children()
+    cancelled_at = time.monotonic()
+    assert engine.jobs.update(job.task_id, state=JobState.REVOKED, error="cancelled")
+    thread.join(timeout=10)
+    assert time.monotonic() - cancelled_at < 3
+    assert outcome == [None]
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.REVOKED and record.result is None
+    assert not output_exists(engine, job.output_name)
+    assert seen and alive(seen) == set()
+    assert list(engine.settings.temp_dir.iterdir()) == []
+    assert job.task_id not in engine.jobs.active_task_ids()
+
+
+def test_a_cancelled_queued_job_never_starts(engine_for: EngineFactory) -> None:
+    engine, job = engine_for()
+    assert engine.jobs.update(job.task_id, state=JobState.REVOKED)
+    assert run_job(job.task_id, engine) is None
+    record = engine.jobs.get(job.task_id)
+    assert (record.state, record.attempts) == (JobState.REVOKED, 0)
+    # Finished records refuse every later write.
+    assert not engine.jobs.update(job.task_id, state=JobState.PROGRESS)
+    assert engine.jobs.state(job.task_id) is JobState.REVOKED
+
+
+def test_the_reaper_requeues_a_dead_workers_job(engine_for: EngineFactory) -> None:
+    engine, job = engine_for()
+    engine.jobs.update(job.task_id, state=JobState.PROGRESS, worker="dead@host")
+    republished: list[str] = []
+    # While the lease is held (the worker lives), nothing happens.
+    engine.jobs.acquire_lease(job.task_id, "dead@host/1", ttl_s=0.3)
+    assert job.task_id not in reap(engine.jobs, set(), republished.append, 0.2, 60)
+    time.sleep(0.4)  # the worker died: no renewal, the lease lapses
+    assert job.task_id in reap(engine.jobs, set(), republished.append, 0.2, 60)
+    assert job.task_id in republished
+    assert engine.jobs.state(job.task_id) is JobState.PENDING
+    assert run_job(job.task_id, engine) is None
+    assert engine.jobs.state(job.task_id) is JobState.SUCCESS
+
+
+def test_the_reaper_republishes_a_lost_message_only(engine_for: EngineFactory) -> None:
+    engine, job = engine_for()
+    republished: list[str] = []
+    time.sleep(0.3)
+    # Other tests' jobs share this Valkey, so only this job's fate is checked.
+    assert job.task_id not in reap(engine.jobs, {job.task_id}, republished.append, 30, 0.2)
+    assert job.task_id in reap(engine.jobs, set(), republished.append, 30, 0.2)
+    assert job.task_id in republished
+
+
+def test_queued_ids_are_read_from_the_broker(engine_for: EngineFactory, valkey: str) -> None:
+    engine, job = engine_for()
+    app = create_celery(Settings(_env_file=None, redis_url=valkey))
+    try:
+        app.send_task(TASK_NAME, args=[job.task_id], task_id=job.task_id)
+        assert job.task_id in queued_task_ids(engine.jobs.client, QUEUE)
+    finally:
+        engine.jobs.client.delete(QUEUE)
+        app.close()
+
+
+def test_retrying_storage_rides_out_a_short_outage(tmp_path: Path) -> None:
+    source = tmp_path / "f"
+    source.write_bytes(b"data")
+    flaky = FlakyStorage(tmp_path / "objects", failures=3)
+    RetryingStorage(flaky, budget_s=10).put_file("outputs/a.mp4", source)
+    assert flaky.size("outputs/a.mp4") == 4
+    flaky.failures = 100
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        RetryingStorage(flaky, budget_s=1).put_file("outputs/b.mp4", source)
+    assert time.monotonic() - started < 3
+
+
+def test_a_worker_short_of_disk_retries_later(engine_for: EngineFactory) -> None:
+    engine, job = engine_for(min_free_disk_bytes=10**18)
+    assert run_job(job.task_id, engine) == RetryLater(5.0)
+    record = engine.jobs.get(job.task_id)
+    assert record.state is JobState.RETRY
+    assert (record.error or "").startswith("not enough disk space on this worker")
+    assert list(engine.settings.temp_dir.iterdir()) == []

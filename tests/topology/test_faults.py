@@ -1,0 +1,256 @@
+"""Fault injection on real processes: kill -9, SIGTERM, a Redis restart, S3 outages, cancel.
+
+Each test gets its own Valkey (restartable on its port), API and workers, with short leases
+(LEASE_TTL_S=3, REAPER_INTERVAL_S=1) so recoveries take seconds; the defaults (30 s, 10 s)
+bound the same recoveries at 40 s. Every test checks the final state, the attempt count,
+the committed outputs, and that no ffmpeg or scratch directory is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.service import alive, descendants, process_names, transcode, upload, wait_for
+from tests.topology.cluster import Role, SeaweedS3, wait_http
+from tests.topology.conftest import Cluster
+from videoforge.embedded_valkey import EmbeddedValkey
+from videoforge.processes import free_port
+
+FAST = {"LEASE_TTL_S": "3", "REAPER_INTERVAL_S": "1", "STORAGE_RETRY_BUDGET_S": "20"}
+
+
+class Faulty(Cluster):
+    valkey: EmbeddedValkey
+    valkey_port: int
+
+
+@pytest.fixture
+def make_cluster(
+    tmp_path: Path, s3: SeaweedS3
+) -> Iterator[Callable[..., tuple[Faulty, httpx.Client]]]:
+    made: list[tuple[Faulty, httpx.Client]] = []
+
+    def make(
+        workers: tuple[str, ...] = ("w1", "w2"), **settings: str
+    ) -> tuple[Faulty, httpx.Client]:
+        valkey, valkey_port = EmbeddedValkey(tmp_path / "valkey"), free_port()
+        redis_url = valkey.start(port=valkey_port)
+        bucket = f"fault-{uuid.uuid4().hex[:10]}"
+        port = free_port()
+        api = Role("api", ["api", "--port", str(port)], {}, tmp_path)
+        cluster = Faulty(s3, redis_url, api, f"http://127.0.0.1:{port}", {}, tmp_path,
+                         {**FAST, "MINIO_BUCKET": bucket, **settings})  # fmt: skip
+        cluster.valkey, cluster.valkey_port = valkey, valkey_port
+        cluster.api = Role("api", ["api", "--port", str(port)], cluster.env(), tmp_path).start()
+        assert cluster.api.process is not None
+        wait_http(f"{cluster.api_url}/healthz", cluster.api.process, timeout_s=60)
+        for name in workers:
+            cluster.add_worker(name)
+        client = httpx.Client(base_url=cluster.api_url, timeout=30)
+        made.append((cluster, client))
+        return cluster, client
+
+    yield make
+    for cluster, client in made:
+        client.close()
+        for role in [*cluster.workers.values(), cluster.api]:
+            if role.process is not None and role.process.poll() is None:
+                kill_tree(role)
+        cluster.valkey.stop()
+
+
+def kill_tree(role: Role) -> set[int]:
+    """SIGKILL a role and everything below it, as a crash or the OOM killer would."""
+    assert role.process is not None
+    tree = {role.process.pid, *descendants(role.process.pid)}
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    role.process.wait()
+    return tree
+
+
+def ffmpeg_of(role: Role) -> set[int]:
+    assert role.process is not None
+    return {p for p in descendants(role.process.pid) if "ffmpeg" in " ".join(process_names({p}))}
+
+
+def output_keys(cluster: Cluster, output_name: str) -> set[str]:
+    stem = output_name.rsplit(".", 1)[0]
+    bucket = cluster.settings["MINIO_BUCKET"]
+    listing = cluster.s3.client().list_objects_v2(Bucket=bucket, Prefix=f"outputs/{stem}")
+    return {item["Key"] for item in listing.get("Contents", [])}
+
+
+def running_on(client: httpx.Client, task_id: str) -> dict[str, Any]:
+    status, _ = wait_for(client, task_id, timeout_s=60, states={"PROGRESS"})
+    return status
+
+
+def no_scratch_left(cluster: Cluster) -> bool:
+    return list((cluster.root / "scratch" / "tmp").glob("job-*")) == []
+
+
+def test_a_sigkilled_worker_s_job_is_resumed_by_another(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]], clips: dict[str, Path]
+) -> None:
+    cluster, client = make_cluster()
+    file_id = upload(client, clips["long"])["file_id"]
+    task = transcode(client, file_id, "1280:720", "webm")
+    victim_name = running_on(client, task["task_id"])["worker"]
+    victim = cluster.workers[victim_name.split("@")[0]]
+    ffmpeg = ffmpeg_of(victim)
+    killed_at = time.monotonic()
+    tree = kill_tree(victim)
+    deadline = time.monotonic() + 60
+    while client.get(f"/videos/task/{task['task_id']}").json().get("worker") == victim_name:
+        assert time.monotonic() < deadline, "nobody took the job over"
+        time.sleep(0.2)
+    takeover_s = time.monotonic() - killed_at
+    final, _ = wait_for(client, task["task_id"], timeout_s=180)
+    assert final["state"] == "SUCCESS", final
+    assert final["worker"] != victim_name and final["attempts"] == 2
+    assert takeover_s < 3 + 1 + 5, takeover_s  # lease TTL + reaper interval + margin
+    assert output_keys(cluster, task["output_name"]) == {f"outputs/{task['output_name']}"}
+    assert ffmpeg and alive(ffmpeg | tree) == set()
+
+
+def test_sigterm_to_a_busy_worker_requeues_its_job_at_once(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]], clips: dict[str, Path]
+) -> None:
+    cluster, client = make_cluster(LEASE_TTL_S="30", REAPER_INTERVAL_S="30")  # no reaper help
+    file_id = upload(client, clips["long"])["file_id"]
+    task = transcode(client, file_id, "1280:720", "webm")
+    victim_name = running_on(client, task["task_id"])["worker"]
+    victim = cluster.workers[victim_name.split("@")[0]]
+    ffmpeg = ffmpeg_of(victim)
+    stopped_at = time.monotonic()
+    victim.stop(signal.SIGTERM, timeout_s=30)
+    assert time.monotonic() - stopped_at < 15
+    assert ffmpeg and alive(ffmpeg) == set()
+    final, seen = wait_for(client, task["task_id"], timeout_s=180)
+    assert final["state"] == "SUCCESS", final
+    assert final["worker"] != victim_name
+    # The interrupted run does not count as an attempt.
+    assert final["attempts"] == 1, final
+    resumed = [s for s in seen if s.get("worker") not in (None, victim_name)]
+    assert resumed and resumed[0]["updated_at"] - stopped_at < 20
+    assert output_keys(cluster, task["output_name"]) == {f"outputs/{task['output_name']}"}
+
+
+def test_a_redis_restart_loses_no_job(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]], clips: dict[str, Path]
+) -> None:
+    cluster, client = make_cluster()
+    file_id = upload(client, clips["noaudio"])["file_id"]
+    long_id = upload(client, clips["long"])["file_id"]
+    tasks = [transcode(client, long_id, "640:360", "webm")["task_id"]]
+    tasks += [transcode(client, file_id, "320:240", "webm")["task_id"] for _ in range(3)]
+    running_on(client, tasks[0])
+    cluster.valkey.stop()  # SIGTERM: valkey flushes its AOF
+    time.sleep(1)
+    cluster.valkey.start(port=cluster.valkey_port)
+    finals = [wait_for(client, t, timeout_s=240)[0] for t in tasks]
+    assert [f["state"] for f in finals] == ["SUCCESS"] * 4, finals
+    # The workers still consume after reconnecting.
+    after = transcode(client, file_id, "320:240", "mp4")
+    assert wait_for(client, after["task_id"], timeout_s=120)[0]["state"] == "SUCCESS"
+    assert no_scratch_left(cluster)
+
+
+def test_a_storage_outage_mid_job_is_ridden_out(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]],
+    clips: dict[str, Path],
+    s3: SeaweedS3,
+) -> None:
+    cluster, client = make_cluster()
+    file_id = upload(client, clips["long"])["file_id"]
+    task = transcode(client, file_id, "640:360", "webm")
+    worker = running_on(client, task["task_id"])["worker"]
+    s3.stop()
+    try:
+        time.sleep(8)  # the encode ends meanwhile: publishing meets the outage
+    finally:
+        s3.start()
+    final, _ = wait_for(client, task["task_id"], timeout_s=120)
+    assert final["state"] == "SUCCESS", final
+    assert final["attempts"] == 1
+    log = cluster.workers[worker.split("@")[0]].log()
+    assert "retrying in" in log  # the outage was met and ridden out
+    assert output_keys(cluster, task["output_name"]) == {f"outputs/{task['output_name']}"}
+
+
+def test_a_lasting_storage_outage_fails_after_max_retries(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]],
+    clips: dict[str, Path],
+    s3: SeaweedS3,
+) -> None:
+    cluster, client = make_cluster(STORAGE_RETRY_BUDGET_S="1")
+    file_id = upload(client, clips["noaudio"])["file_id"]
+    s3.stop()
+    try:
+        task = transcode(client, file_id, "320:240", "mp4")
+    except AssertionError:
+        s3.start()
+        raise
+    try:
+        final, seen = wait_for(client, task["task_id"], timeout_s=120)
+    finally:
+        s3.start()
+    assert final["state"] == "FAILURE", final
+    assert final["attempts"] == 3
+    assert final["error"].startswith("storage unavailable")
+    assert final["error"].endswith("(after 3 attempts)")
+    assert [s["state"] for s in seen].count("RETRY") >= 2
+    assert no_scratch_left(cluster)
+
+
+def test_cancel_stops_a_running_job(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]], clips: dict[str, Path]
+) -> None:
+    cluster, client = make_cluster()
+    file_id = upload(client, clips["long"])["file_id"]
+    task = transcode(client, file_id, "1280:720", "webm")
+    worker = running_on(client, task["task_id"])["worker"]
+    ffmpeg = ffmpeg_of(cluster.workers[worker.split("@")[0]])
+    cancelled = client.post(f"/videos/task/{task['task_id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "REVOKED"
+    assert cancelled.json()["status"] == "cancelled"
+    deadline = time.monotonic() + 5
+    while alive(ffmpeg) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ffmpeg and alive(ffmpeg) == set()
+    time.sleep(1)
+    assert client.get(f"/videos/task/{task['task_id']}").json()["state"] == "REVOKED"
+    assert output_keys(cluster, task["output_name"]) == set()
+    assert no_scratch_left(cluster)
+    again = client.post(f"/videos/task/{task['task_id']}/cancel")
+    assert again.status_code == 200  # idempotent
+
+
+def test_a_job_cancelled_while_no_worker_is_up_never_starts(
+    make_cluster: Callable[..., tuple[Faulty, httpx.Client]], clips: dict[str, Path]
+) -> None:
+    cluster, client = make_cluster(workers=())
+    file_id = upload(client, clips["noaudio"])["file_id"]
+    task = transcode(client, file_id, "320:240", "mp4")
+    assert client.post(f"/videos/task/{task['task_id']}/cancel").json()["state"] == "REVOKED"
+    cluster.add_worker("late")
+    time.sleep(3)
+    final = client.get(f"/videos/task/{task['task_id']}").json()
+    assert (final["state"], final["attempts"]) == ("REVOKED", 0)
+    assert "already REVOKED" in cluster.workers["late"].log()
+    finished = transcode(client, file_id, "320:240", "mp4")
+    assert wait_for(client, finished["task_id"])[0]["state"] == "SUCCESS"
+    conflict = client.post(f"/videos/task/{finished['task_id']}/cancel")
+    assert conflict.status_code == 409 and "already ended" in conflict.json()["detail"]

@@ -1,0 +1,93 @@
+"""Leases: one live attempt per job, kept alive by a heartbeat, checked before any write.
+
+A worker holds `videoforge:lease:{task_id}` while it runs a job and renews it every third of
+its TTL. Another delivery of the same message (kombu's visibility timeout, a reaper's
+re-publish) finds the lease held and leaves without writing. A worker that dies stops
+renewing; the lease lapses and the reaper hands the job to someone else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from types import TracebackType
+
+from videoforge.errors import TransientError
+from videoforge.jobs.store import JobStore
+from videoforge.models import JobState
+
+log = logging.getLogger(__name__)
+
+CANCEL_CHECK_INTERVAL_S = 1.0
+
+
+class Interrupted(BaseException):
+    """Raised inside a running job when its executor is shutting down."""
+
+
+class Cancelled(Exception):
+    """Raised inside an attempt whose job was cancelled; nothing may be published."""
+
+
+class LeaseLost(Exception):
+    """Raised inside an attempt that no longer holds its lease; another attempt owns the job."""
+
+
+class Heartbeat:
+    """Renews a held lease on a thread until the block ends, then releases it."""
+
+    def __init__(self, jobs: JobStore, task_id: str, token: str, ttl_s: float) -> None:
+        self.jobs, self.task_id, self.token, self.ttl_s = jobs, task_id, token, ttl_s
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{task_id[:8]}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        with contextlib.suppress(TransientError):  # if Redis is away it lapses by itself
+            self.jobs.release_lease(self.task_id, self.token)
+
+    def _beat(self) -> None:
+        renewed_at = time.monotonic()
+        while not self._stop.wait(self.ttl_s / 3):
+            try:
+                if not self.jobs.renew_lease(self.task_id, self.token, self.ttl_s):
+                    self.lost = True
+                    log.warning("task %s lost its lease; this attempt stops", self.task_id)
+                    return
+                renewed_at = time.monotonic()
+            except TransientError:
+                # Redis is away: keep trying, but past the TTL someone else may own the job.
+                if time.monotonic() - renewed_at > self.ttl_s:
+                    self.lost = True
+                    return
+
+
+class Guard:
+    """Checked by a running attempt (on every progress line and before publishing)."""
+
+    def __init__(self, jobs: JobStore, task_id: str, beat: Heartbeat,
+                 stop: threading.Event | None) -> None:  # fmt: skip
+        self.jobs, self.task_id, self.beat, self.stop = jobs, task_id, beat, stop
+        self._checked_at = 0.0
+
+    def check(self, force: bool = False) -> None:
+        """Raise when the attempt must end now: shutdown, lease lost, or cancelled."""
+        if self.stop is not None and self.stop.is_set():
+            raise Interrupted
+        if self.beat.lost:
+            raise LeaseLost
+        now = time.monotonic()
+        if force or now - self._checked_at >= CANCEL_CHECK_INTERVAL_S:
+            self._checked_at = now
+            if self.jobs.state(self.task_id) is JobState.REVOKED:
+                raise Cancelled
