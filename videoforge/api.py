@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import files
-from videoforge.errors import Conflict, NotFound
+from videoforge.errors import Conflict, NotFound, Unauthorized
 from videoforge.jobs.store import JobStore
 from videoforge.models import STATUS_BY_STATE, Job, JobState, OutputFormat
 from videoforge.schemas import (
@@ -33,10 +33,32 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def presented_key(request: Request) -> str | None:
+    """The API key of a request: `Authorization: Bearer <key>` or `X-API-Key: <key>`."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return request.headers.get("x-api-key")
+
+
+def authorize(request: Request, services: ServicesDep) -> None:
+    """Let the request through if keys are not required, or it carries a valid key."""
+    if not services.auth_required:
+        return
+    key = presented_key(request)
+    if key and services.keys.verify(key):
+        return
+    raise Unauthorized("an API key is required: send Authorization: Bearer <key> or X-API-Key")
+
+
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (404, 409, 413, 415, 422, 503)
+    code: {"model": ErrorBody} for code in (401, 404, 409, 413, 415, 422, 503)
 }
-router = APIRouter(prefix="/videos", tags=["videos"], responses=ERRORS)
+router = APIRouter(
+    prefix="/videos", tags=["videos"], responses=ERRORS, dependencies=[Depends(authorize)]
+)
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -58,7 +80,9 @@ _UPLOAD_BODY = {
 async def upload(request: Request, services: ServicesDep) -> UploadResponse:
     """Stream a video in (multipart field `file`), probe it, and keep it if it is a video."""
     settings = services.engine.settings
-    received = await receive_upload(request, settings.temp_dir, settings.max_upload_bytes)
+    received = await receive_upload(
+        request, settings.temp_dir, settings.max_upload_bytes, settings.upload_idle_timeout_s
+    )
     try:
         source = await run_in_threadpool(
             files.accept, services.engine, received.path, received.original_name
@@ -97,6 +121,11 @@ def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> Tr
 def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
     """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
     body = _task_status(services.engine.jobs, task_id).model_dump(mode="json")
+    if services.auth_required and body.get("result"):
+        # Players cannot send keys: give them URLs that carry a signature instead.
+        ttl_s, name = services.engine.settings.signed_url_ttl_s, body["output_name"]
+        body["result"]["stream_url"] = services.keys.signed_path("stream", name, ttl_s)
+        body["result"]["download_url"] = services.keys.signed_path("download", name, ttl_s)
     # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown).
     return JSONResponse({key: value for key, value in body.items() if value is not None})
 

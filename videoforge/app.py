@@ -8,15 +8,17 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from videoforge import __version__, api, delivery
-from videoforge.errors import RangeNotSatisfiable, VideoforgeError
+from videoforge import __version__, api, delivery, http_security
+from videoforge.api import authorize
+from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
 from videoforge.metrics import RedisCollector
+from videoforge.schemas import ErrorBody
 from videoforge.settings import Settings
 from videoforge.wiring import Services, build_services
 
@@ -38,12 +40,21 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         description="Upload videos, transcode them to HLS, MP4 or WebM, and stream the results.",
         lifespan=lifespan,
     )
+    http_security.install(app, settings)
     app.include_router(api.router)
     app.include_router(delivery.router)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_api_route("/metrics", metrics, methods=["GET"], tags=["health"])
+    app.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        tags=["health"],
+        dependencies=[Depends(authorize)],
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {}}}, 401: {"model": ErrorBody}},
+    )
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     app.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
     app.add_api_route(
@@ -60,6 +71,9 @@ async def _videoforge_error(_: Request, exc: VideoforgeError) -> JSONResponse:
     headers = {}
     if isinstance(exc, RangeNotSatisfiable):
         headers["content-range"] = f"bytes */{exc.size}"
+    if isinstance(exc, Unauthorized):
+        headers["www-authenticate"] = 'Bearer realm="videoforge"'
+
     return JSONResponse({"detail": exc.message}, status_code=exc.http_status, headers=headers)
 
 

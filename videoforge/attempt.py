@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from videoforge import workspace
+from videoforge import files, workspace
 from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.lease import Guard
-from videoforge.media import command, plan, run
+from videoforge.media import command, plan, probe, run
 from videoforge.media.progress import ProgressParser
 from videoforge.models import Job, JobState, MediaInfo, Progress
+from videoforge.settings import Settings
 from videoforge.storage import Storage, output_key, source_key
 
 if TYPE_CHECKING:
@@ -49,8 +50,9 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
     binaries = engine.binaries
-    media = run.probe_media(binaries.ffprobe, binaries.env, source)
-    encode = _encode_plan(job, media, source, engine.settings.x264_preset)
+    media = run.probe_media(binaries.ffprobe, binaries.env, source, prefix=binaries.prefix)
+    probe.check_limits(media, files.input_limits(engine.settings))
+    encode = _encode_plan(job, media, source, engine.settings)
     outdir = workdir / "out"
     outdir.mkdir()
     started = time.monotonic()
@@ -60,6 +62,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
         env=binaries.env,
         on_progress_line=_progress_writer(job.task_id, media.duration_s, engine, guard),
         timeout_s=float(engine.settings.task_soft_time_limit),
+        prefix=binaries.prefix,
     )
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
@@ -87,7 +90,9 @@ def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
         raise TransientError(f"not enough disk space on this worker ({free} free, {need} needed)")
 
 
-def _encode_plan(job: Job, media: MediaInfo, source: Path, preset: str) -> command.EncodePlan:
+def _encode_plan(
+    job: Job, media: MediaInfo, source: Path, settings: Settings
+) -> command.EncodePlan:
     box = plan.parse_resolution(job.resolution)
     width, height = plan.fit(media.display_size, box, upscale=job.upscale)
     return command.EncodePlan(
@@ -97,7 +102,8 @@ def _encode_plan(job: Job, media: MediaInfo, source: Path, preset: str) -> comma
         width=width,
         height=height,
         has_audio=media.audio_codec is not None,
-        x264_preset=preset,
+        x264_preset=settings.x264_preset,
+        max_pixels=settings.max_input_pixels,
     )
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Annotated
 
 import typer
 
 from videoforge import wiring
+from videoforge.auth import KeyStore
+from videoforge.embedded_valkey import embedded_url
+from videoforge.errors import StartupError
 from videoforge.logs import configure_logging
 from videoforge.settings import Settings
 
@@ -50,6 +54,41 @@ def worker(ctx: typer.Context) -> None:
     settings = wiring.require_redis(_settings())
     argv = worker_argv(settings, list(ctx.args))
     os.execve(sys.executable, argv, worker_env(settings))
+
+
+keys_cli = typer.Typer(help="API keys (stored hashed in Redis).", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+
+
+def _key_store() -> KeyStore:
+    settings = _settings()
+    url = settings.redis_url or embedded_url(settings.data_dir)
+    if not url:
+        raise StartupError("REDIS_URL is not set and no `videoforge serve` is running here")
+    return KeyStore(wiring.redis_client(url))
+
+
+@keys_cli.command("create")
+def keys_create(name: str) -> None:
+    """Make a key; it is printed once, only its hash is kept."""
+    typer.echo(_key_store().create(name))
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """Key ids, names and creation times (never the keys)."""
+    for key in _key_store().list():
+        created = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(key.created_at))
+        typer.echo(f"{key.key_id}  {created}  {key.name}")
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Delete a key by id; requests with it fail at once."""
+    if not _key_store().revoke(key_id):
+        typer.echo(f"videoforge: no key {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")
 
 
 def main() -> None:

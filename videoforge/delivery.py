@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from videoforge.api import ERRORS, ServicesDep
-from videoforge.errors import NotFound
+from videoforge import files
+from videoforge.api import ERRORS, ServicesDep, authorize
+from videoforge.auth import sign, signature_ok
+from videoforge.errors import NotFound, VideoforgeError
 from videoforge.http_range import parse_range
+from videoforge.http_security import content_disposition
 from videoforge.metrics import JobMetrics
 from videoforge.storage import output_key
 
@@ -26,11 +31,62 @@ CONTENT_TYPES = {
 OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,180}\.(m3u8|ts|m4s|mp4|webm)$")
 
 router = APIRouter(prefix="/videos", tags=["delivery"], responses={404: ERRORS[404]})
+MEDIA: dict[str, object] = {"content": {kind: {} for kind in dict.fromkeys(CONTENT_TYPES.values())}}
 PARTIAL: dict[int | str, dict[str, object]] = {
-    206: {"description": "The requested byte range"},
+    200: {"description": "The whole output", **MEDIA},
+    206: {"description": "The requested byte range", **MEDIA},
+    307: {"description": "Redirect to a presigned S3 URL (PRESIGNED_REDIRECTS=true)"},
+    401: ERRORS[401],
     416: {"description": "Range not satisfiable", **ERRORS[404]},
 }
 RangeHeader = Annotated[str | None, Header(alias="range")]
+
+
+_JOB_OUTPUT = re.compile(
+    r"^(?P<file_id>[0-9a-f]{32})_(?P<size>\d+x\d+)_[0-9a-f]{12}\.(?P<ext>\w+)$"
+)
+
+
+def _download_name(services: ServicesDep, filename: str) -> str:
+    """`holiday_1280x720.mp4` for a job output of `holiday.mov`; the stored name otherwise."""
+    match = _JOB_OUTPUT.match(filename)
+    if not match:
+        return filename
+    try:
+        original = files.lookup(services.engine, match["file_id"]).original_name
+    except VideoforgeError:
+        return filename
+    return f"{Path(original).stem or 'video'}_{match['size']}.{match['ext']}"
+
+
+def _allow(request: Request, services: ServicesDep, filename: str) -> int | None:
+    """Check a key or a URL signature; return the expiry to give segment URLs (None: no
+    signing needed)."""
+    if not services.auth_required:
+        return None
+    query = request.query_params
+    key = services.keys.signing_key()
+    if signature_ok(key, filename, query.get("exp"), query.get("sig")):
+        return int(query["exp"])
+    authorize(request, services)
+    return int(time.time()) + services.engine.settings.signed_url_ttl_s
+
+
+def _signed_playlist(
+    services: ServicesDep, key: str, expires: int, disposition: str | None
+) -> Response:
+    # Players fetch segments without our headers: each segment URI gets its own signature.
+    signing_key = services.keys.signing_key()
+    lines = []
+    for line in b"".join(services.engine.storage.read(key)).decode().splitlines():
+        if line and not line.startswith("#"):
+            line = f"{line}?exp={expires}&sig={sign(signing_key, line, expires)}"
+        lines.append(line)
+    body = "\n".join(lines) + "\n"
+    headers = {"cache-control": "private"}
+    if disposition:
+        headers["content-disposition"] = disposition
+    return Response(body, media_type=CONTENT_TYPES["m3u8"], headers=headers)
 
 
 def _checked_key(filename: str) -> tuple[str, str]:
@@ -48,6 +104,7 @@ def _serve(
     attachment: bool,
 ) -> Response:
     key, content_type = _checked_key(filename)
+    expires = _allow(request, services, filename)
     storage = services.engine.storage
     try:
         size = storage.size(key)
@@ -56,10 +113,14 @@ def _serve(
     settings = services.engine.settings
     if settings.presigned_redirects:
         # Bytes flow from S3 to the client directly; Range goes along with the redirect.
+        disposition = content_disposition(_download_name(services, filename))
         url = storage.presigned_url(
-            key, settings.presigned_url_ttl_s, filename if attachment else None
+            key, settings.presigned_url_ttl_s, disposition if attachment else None
         )
         return RedirectResponse(url, status_code=307)
+    if expires is not None and filename.endswith(".m3u8"):
+        disposition = content_disposition(_download_name(services, filename))
+        return _signed_playlist(services, key, expires, disposition if attachment else None)
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
     headers = {
@@ -71,7 +132,7 @@ def _serve(
     if byte_range:
         headers["content-range"] = f"bytes {start}-{end}/{size}"
     if attachment:
-        headers["content-disposition"] = f'attachment; filename="{filename}"'
+        headers["content-disposition"] = content_disposition(_download_name(services, filename))
     status = 206 if byte_range else 200
     if request.method == "HEAD" or size == 0:
         return Response(status_code=status, headers=headers, media_type=content_type)
@@ -89,7 +150,7 @@ def _counted(chunks: Iterator[bytes], metrics: JobMetrics) -> Iterator[bytes]:
         metrics.count("served_bytes", "", sent)
 
 
-@router.get("/stream/{filename}", responses=PARTIAL)
+@router.get("/stream/{filename}", responses=PARTIAL, response_class=Response)
 @router.head("/stream/{filename}", include_in_schema=False)
 def stream(
     filename: str, request: Request, services: ServicesDep, range: RangeHeader = None
@@ -98,7 +159,7 @@ def stream(
     return _serve(request, services, filename, range, attachment=False)
 
 
-@router.get("/download/{filename}", responses=PARTIAL)
+@router.get("/download/{filename}", responses=PARTIAL, response_class=Response)
 @router.head("/download/{filename}", include_in_schema=False)
 def download(
     filename: str, request: Request, services: ServicesDep, range: RangeHeader = None

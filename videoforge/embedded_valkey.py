@@ -24,6 +24,15 @@ def _binary() -> str:
     return str(get_binary_path())
 
 
+URL_FILE = "url"
+
+
+def embedded_url(data_dir: Path) -> str | None:
+    """The URL of the embedded Valkey that `videoforge serve` runs on DATA_DIR, if any."""
+    path = data_dir / "valkey" / URL_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
 class EmbeddedValkey:
     """A valkey-server child: own process group, dies with us, persists to DATA_DIR/valkey."""
 
@@ -49,6 +58,8 @@ class EmbeddedValkey:
         )
         self.url = f"redis://127.0.0.1:{port}/0"
         self._wait_ready(timeout_s)
+        # So `videoforge keys` on this machine finds the running server.
+        (self.data_dir / URL_FILE).write_text(self.url)
         log.info("embedded valkey on %s, data in %s", self.url, self.data_dir)
         return self.url
 
@@ -67,6 +78,7 @@ class EmbeddedValkey:
 
     def stop(self) -> None:
         """SIGTERM (valkey flushes its AOF and exits), SIGKILL if it hangs."""
+        (self.data_dir / URL_FILE).unlink(missing_ok=True)
         if self.process is not None:
             stop_group(self.process, signal.SIGTERM, grace_s=10)
             self.process = None

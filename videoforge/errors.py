@@ -1,11 +1,14 @@
 """The error tree. Every error the service raises on purpose derives from VideoforgeError.
 
 VideoforgeError                 base; `http_status` is what the API answers
+├── Unauthorized                401: an API key (or a signed URL) is needed
 ├── NotFound                    404: no such file, job or output
 ├── InvalidRequest              422: a value the API cannot accept
+│   └── RefusedInput            422: an upload of a kind or size the rules refuse
 ├── Conflict                    409: the request does not fit the job's state
 ├── UnsupportedMedia            415: the upload is not a video we can transcode
 ├── UploadTooLarge              413: the upload exceeds MAX_UPLOAD_BYTES
+├── RequestTimeout              408: the client stopped sending its upload
 ├── RangeNotSatisfiable         416: a Range header outside the file
 ├── TransientError              503: storage or broker trouble; jobs retry these
 └── MediaError                  422: the input or ffmpeg failed; jobs never retry these
@@ -27,6 +30,12 @@ class VideoforgeError(Exception):
         self.message = message
 
 
+class Unauthorized(VideoforgeError):
+    """Raised when a request needs an API key and has none that is valid."""
+
+    http_status = 401
+
+
 class NotFound(VideoforgeError):
     """Raised when a file, job or output does not exist."""
 
@@ -37,6 +46,16 @@ class InvalidRequest(VideoforgeError):
     """Raised when a request value is malformed or out of range."""
 
     http_status = 422
+
+
+class RefusedInput(InvalidRequest):
+    """Raised when an upload breaks an input rule (playlist, list, size, duration, streams)."""
+
+
+class RequestTimeout(VideoforgeError):
+    """Raised when a client stops sending its upload."""
+
+    http_status = 408
 
 
 class Conflict(VideoforgeError):

@@ -7,12 +7,17 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from videoforge.errors import NotFound
-from videoforge.media import run
+from videoforge.http_security import safe_original_name
+from videoforge.media import probe, run
 from videoforge.models import SourceFile
-from videoforge.pipeline import Engine
+from videoforge.settings import Settings
 from videoforge.storage import meta_key, source_key
+
+if TYPE_CHECKING:
+    from videoforge.pipeline import Engine
 
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
@@ -22,12 +27,14 @@ _SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv",
 
 def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
     """Probe a received file and store it with its record; UnsupportedMedia if not a video."""
-    media = run.probe_media(engine.binaries.ffprobe, engine.binaries.env, path)
+    binaries = engine.binaries
+    media = run.probe_media(binaries.ffprobe, binaries.env, path, prefix=binaries.prefix)
+    probe.check_limits(media, input_limits(engine.settings))
     file_id = uuid.uuid4().hex
     source = SourceFile(
         file_id=file_id,
         filename=file_id + _suffix(original_name, media.format_name),
-        original_name=original_name[-255:],
+        original_name=safe_original_name(original_name),
         storage_key=source_key(file_id),
         media=media,
         created_at=time.time(),
@@ -36,6 +43,16 @@ def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
     # The record goes last: a file is known only once its bytes are stored.
     engine.storage.put_bytes(meta_key(file_id), json.dumps(source.to_dict()).encode())
     return source
+
+
+def input_limits(settings: Settings) -> probe.InputLimits:
+    """The input rules from settings."""
+    return probe.InputLimits(
+        max_pixels=settings.max_input_pixels,
+        max_duration_s=settings.max_input_duration_s,
+        max_fps=settings.max_input_fps,
+        max_streams=settings.max_input_streams,
+    )
 
 
 def lookup(engine: Engine, file_id: str) -> SourceFile:

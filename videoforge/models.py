@@ -66,6 +66,8 @@ class MediaInfo:
     format_name: str
     size_bytes: int
     rotation_deg: int = 0
+    fps: float = 0.0
+    stream_count: int = 0
 
     @property
     def display_size(self) -> tuple[int, int]:

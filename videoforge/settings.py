@@ -76,6 +76,34 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=10 * 1024**3, ge=1, description="Largest accepted upload, bytes"
     )
+    max_input_pixels: int = Field(
+        default=7680 * 4320, ge=1, description="Largest accepted input frame, width x height"
+    )
+    max_input_duration_s: float = Field(
+        default=6 * 3600, gt=0, description="Longest accepted input, seconds"
+    )
+    max_input_fps: float = Field(default=240, gt=0, description="Highest accepted frame rate")
+    max_input_streams: int = Field(default=16, ge=1, description="Most streams an input may have")
+    ffmpeg_memory_limit_bytes: int = Field(
+        default=8 * 1024**3, ge=256 * 1024**2, description="Address-space limit of each ffmpeg"
+    )
+    ffmpeg_niceness: int = Field(
+        default=10, ge=0, le=19, description="CPU niceness of ffmpeg (the API stays responsive)"
+    )
+    api_keys_required: str = Field(
+        default="auto",
+        pattern=r"^(auto|true|false)$",
+        description="`auto`: API keys needed unless HOST is loopback; `true` or `false`",
+    )
+    signed_url_ttl_s: int = Field(
+        default=86400, ge=60, description="Lifetime of signed stream URLs in task results"
+    )
+    cors_allow_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS; empty: CORS off"
+    )
+    upload_idle_timeout_s: float = Field(
+        default=60, gt=0, description="An upload that sends nothing for this long gets 408"
+    )
     x264_preset: str = Field(
         default="veryfast",
         pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$",

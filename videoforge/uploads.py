@@ -7,7 +7,9 @@ the limit is enforced while streaming and memory stays bounded by one chunk.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -18,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from videoforge import workspace
-from videoforge.errors import InvalidRequest, UnsupportedMedia, UploadTooLarge
+from videoforge.errors import InvalidRequest, RequestTimeout, UnsupportedMedia, UploadTooLarge
 
 FIELD_NAME = b"file"
 # Multipart framing and headers on top of the file itself.
@@ -105,7 +107,22 @@ def _check_declared_length(request: Request, max_bytes: int) -> None:
         raise UploadTooLarge(f"the upload exceeds the limit of {max_bytes} bytes")
 
 
-async def receive_upload(request: Request, temp_dir: Path, max_bytes: int) -> ReceivedUpload:
+async def _chunks(request: Request, idle_timeout_s: float) -> AsyncIterator[bytes]:
+    # Uvicorn has no body timeout: a client that stops sending would hold a temp file and a
+    # connection forever.
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            yield await asyncio.wait_for(anext(stream), idle_timeout_s)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestTimeout(f"the upload sent nothing for {idle_timeout_s:g} s") from None
+
+
+async def receive_upload(
+    request: Request, temp_dir: Path, max_bytes: int, idle_timeout_s: float = 60.0
+) -> ReceivedUpload:
     """Stream the `file` field to a new temp file; the caller deletes it."""
     boundary = _boundary(request)
     _check_declared_length(request, max_bytes)
@@ -119,7 +136,7 @@ async def receive_upload(request: Request, temp_dir: Path, max_bytes: int) -> Re
         with handle:
             sink = _Sink(out=handle, max_bytes=max_bytes)
             parser = MultipartParser(boundary, sink.callbacks())  # type: ignore[arg-type]
-            async for chunk in request.stream():
+            async for chunk in _chunks(request, idle_timeout_s):
                 body_bytes += len(chunk)
                 # Other fields count too, or a huge one would be read without limit.
                 if body_bytes > max_bytes + ENVELOPE_BYTES:

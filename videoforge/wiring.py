@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import shutil
 from dataclasses import dataclass
 
 import redis
 from pydantic import ValidationError
 
+from videoforge.auth import KeyStore, keys_required
 from videoforge.errors import StartupError, VideoforgeError
 from videoforge.jobs.celery_app import QUEUE
 from videoforge.jobs.executor import Executor
@@ -87,8 +90,21 @@ def _find_binaries(ffmpeg_path: str | None, ffprobe_path: str | None) -> FFmpegB
 
 
 def find_binaries(settings: Settings) -> FFmpegBinaries:
-    """The ffmpeg to use, logged with its version once per process."""
-    return _find_binaries(settings.ffmpeg_path, settings.ffprobe_path)
+    """The ffmpeg to use (logged with its version once per process), with its limits."""
+    binaries = _find_binaries(settings.ffmpeg_path, settings.ffprobe_path)
+    return dataclasses.replace(binaries, prefix=_limits_prefix(settings))
+
+
+def _limits_prefix(settings: Settings) -> tuple[str, ...]:
+    # A misbehaving ffmpeg (a decoder bug, a hostile file) hits its own memory ceiling and
+    # runs at lower priority than the API and the worker; it can never take them down.
+    prlimit, nice = shutil.which("prlimit"), shutil.which("nice")
+    prefix: list[str] = []
+    if prlimit:
+        prefix += [prlimit, f"--as={settings.ffmpeg_memory_limit_bytes}", "--"]
+    if nice:
+        prefix += [nice, "-n", str(settings.ffmpeg_niceness)]
+    return tuple(prefix)
 
 
 def build_engine(
@@ -114,6 +130,8 @@ class Services:
 
     engine: Engine
     executor: Executor
+    keys: KeyStore
+    auth_required: bool
 
 
 def build_services(settings: Settings) -> Services:
@@ -129,4 +147,9 @@ def build_services(settings: Settings) -> Services:
         from videoforge.jobs.celery_executor import CeleryExecutor
 
         executor = CeleryExecutor(create_celery(settings))
-    return Services(engine=engine, executor=executor)
+    return Services(
+        engine=engine,
+        executor=executor,
+        keys=KeyStore(engine.jobs.client),
+        auth_required=keys_required(settings.api_keys_required, settings.host),
+    )

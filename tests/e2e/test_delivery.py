@@ -112,7 +112,10 @@ def test_head_and_download(client: httpx.Client, finished: dict[str, Any]) -> No
     size = int(head.headers["content-length"])
     download = client.get(f"/videos/download/{name}")
     assert download.status_code == 200 and len(download.content) == size
-    assert download.headers["content-disposition"] == f'attachment; filename="{name}"'
+    # Named after the upload (wide.mp4) and the size, in ASCII and per RFC 5987.
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"wide_640x360.webm\"; filename*=UTF-8''wide_640x360.webm"
+    )
     assert download.headers["content-type"] == "video/webm"
 
 

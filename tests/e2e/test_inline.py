@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ def inline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         tmp_path_factory.mktemp("inline"),
         VIDEOFORGE_EXECUTOR="inline",
         MAX_UPLOAD_BYTES=str(LIMIT_BYTES),
+        UPLOAD_IDLE_TIMEOUT_S="2",
     ).start()
     yield service
     service.stop()
@@ -118,3 +120,22 @@ def test_sigterm_interrupts_inline_jobs_and_restart_resumes_them(
     finally:
         second.stop()
     assert final["state"] == "SUCCESS" and final["attempts"] == 1, final
+
+
+def test_an_upload_that_stalls_gets_408(inline: Service) -> None:
+    before = sources(inline)
+    with socket.create_connection(("127.0.0.1", inline.port), timeout=20) as raw:
+        raw.sendall(
+            b"POST /videos/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n--b\r\n"
+        )
+        answer = b""
+        while b"sent nothing" not in answer:
+            chunk = raw.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"the upload sent nothing for 2 s" in answer
+    assert list((inline.data_dir / "tmp").glob("upload-*")) == []
+    assert sources(inline) == before

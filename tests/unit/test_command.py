@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from videoforge.media.command import EncodePlan, transcode_argv
+from videoforge.media.probe import probe_argv
 from videoforge.models import OutputFormat
 
 FFMPEG = "/opt/ffmpeg/bin/ffmpeg"
@@ -62,6 +63,48 @@ def test_common_parts(fmt: OutputFormat, has_audio: bool) -> None:
     assert argv[-1] == plan.output_name == f"f00d_1280x720_abcdef012345.{fmt.extension}"
     # Input options come before the input, output options after it.
     assert argv.index("-progress") < argv.index("-i") < argv.index("-map")
+
+
+GUARD_OPTIONS = ["-protocol_whitelist", "-format_whitelist", "-max_pixels"]
+
+
+@pytest.mark.parametrize(("fmt", "has_audio"), ALL_PLANS)
+def test_input_guards_come_before_the_input(fmt: OutputFormat, has_audio: bool) -> None:
+    argv = transcode_argv(FFMPEG, make_plan(fmt, has_audio))
+    # Each guard exactly once (option() checks), and as an input option: before -i.
+    assert option(argv, "-protocol_whitelist") == "file"
+    assert option(argv, "-max_pixels") == str(7680 * 4320)
+    assert option(argv, "-format_whitelist")
+    for name in GUARD_OPTIONS:
+        assert argv.index(name) < argv.index("-i"), f"{name} is not before -i in {argv}"
+    # The -i value stays right after -i, with nothing slipped in between.
+    assert argv[argv.index("-i") + 1] == "file:/data/tmp/job-1/source"
+
+
+@pytest.mark.parametrize(("fmt", "has_audio"), ALL_PLANS)
+def test_format_whitelist_holds_only_real_containers(fmt: OutputFormat, has_audio: bool) -> None:
+    argv = transcode_argv(FFMPEG, make_plan(fmt, has_audio))
+    allowed = option(argv, "-format_whitelist").split(",")
+    # Whole names, not substrings: "mpegts" must not count as "mpeg" and the like.
+    assert {"mov", "mp4", "matroska", "webm"} <= set(allowed)
+    for refused in ("hls", "concat", "image2", "tty", "lavfi", "ffmetadata", "png_pipe"):
+        assert refused not in allowed
+    assert all(name and name == name.strip() for name in allowed)
+    assert len(allowed) == len(set(allowed))
+
+
+def test_ffmpeg_and_ffprobe_share_the_same_guards() -> None:
+    argv = transcode_argv(FFMPEG, make_plan(OutputFormat.MP4))
+    probe = probe_argv("ffprobe", Path("/data/tmp/job-1/source"))
+    for name in ("-protocol_whitelist", "-format_whitelist"):
+        assert option(argv, name) == option(probe, name)
+
+
+@pytest.mark.parametrize("max_pixels", [1, 1920 * 1080, 3840 * 2160, 16384 * 16384])
+def test_max_pixels_is_passed_through(max_pixels: int) -> None:
+    for fmt in OutputFormat:
+        argv = transcode_argv(FFMPEG, make_plan(fmt, max_pixels=max_pixels))
+        assert contains_run(argv, ["-max_pixels", str(max_pixels), "-i"])
 
 
 @pytest.mark.parametrize(("fmt", "has_audio"), ALL_PLANS)

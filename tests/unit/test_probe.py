@@ -34,6 +34,12 @@ def test_probe_argv() -> None:
         "-hide_banner",
         "-v",
         "error",
+        # Guards: local files only, and only real video containers as demuxers.
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,flv,asf,ogg,mxf,dv,"
+        "h264,hevc,m4v,mpegvideo",
         "-print_format",
         "json",
         "-show_format",
@@ -45,26 +51,28 @@ def test_probe_argv() -> None:
 def test_probe_argv_keeps_odd_names_as_one_file_argument() -> None:
     argv = probe_argv("ffprobe", Path("-i http:/x y.mp4"))
     assert argv[-1] == "file:-i http:/x y.mp4"
-    assert len(argv) == 9
+    assert len(argv) == 13
+    assert argv.count("file:-i http:/x y.mp4") == 1
 
 
 MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
 
-# fixture -> (duration_s, width, height, video, audio, format, rotation, display size)
+# fixture -> (duration_s, width, height, video, audio, format, rotation, display size, fps,
+#             stream count); all recorded clips are 25/1 fps (avg_frame_rate and r_frame_rate).
 VIDEO_FIXTURES = {
-    "h264_aac_16x9": (1.0, 640, 360, "h264", "aac", MP4, 0, (640, 360)),
-    "video_only": (1.0, 320, 240, "h264", None, MP4, 0, (320, 240)),
+    "h264_aac_16x9": (1.0, 640, 360, "h264", "aac", MP4, 0, (640, 360), 25.0, 2),
+    "video_only": (1.0, 320, 240, "h264", None, MP4, 0, (320, 240), 25.0, 1),
     # Coded 640x360 with a 90 degree display matrix: shown as portrait.
-    "rotated_display_matrix": (1.0, 640, 360, "h264", None, MP4, 90, (360, 640)),
-    "portrait_coded": (1.0, 360, 640, "h264", None, MP4, 0, (360, 640)),
+    "rotated_display_matrix": (1.0, 640, 360, "h264", None, MP4, 90, (360, 640), 25.0, 1),
+    "portrait_coded": (1.0, 360, 640, "h264", None, MP4, 0, (360, 640), 25.0, 1),
     # Coded 320x240 with 2:1 pixels: displayed 640 wide.
-    "anamorphic_sar2": (1.0, 640, 240, "h264", None, MP4, 0, (640, 240)),
+    "anamorphic_sar2": (1.0, 640, 240, "h264", None, MP4, 0, (640, 240), 25.0, 1),
 }
 
 
 @pytest.mark.parametrize(("name", "expected"), VIDEO_FIXTURES.items())
 def test_parse_recorded_video(name: str, expected: tuple[Any, ...]) -> None:
-    duration, width, height, vcodec, acodec, fmt, rotation, display = expected
+    duration, width, height, vcodec, acodec, fmt, rotation, display, fps, streams = expected
     info = parse_probe(fixture_text(name))
     assert info == MediaInfo(
         duration_s=duration,
@@ -75,9 +83,13 @@ def test_parse_recorded_video(name: str, expected: tuple[Any, ...]) -> None:
         format_name=fmt,
         size_bytes=int(fixture_data(name)["format"]["size"]),
         rotation_deg=rotation,
+        fps=fps,
+        stream_count=streams,
     )
     assert info.display_size == display
     assert info.size_bytes > 0
+    # The expected counts match the recorded JSON, not just the table above.
+    assert info.stream_count == len(fixture_data(name)["streams"])
 
 
 @pytest.mark.parametrize(

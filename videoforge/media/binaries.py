@@ -17,6 +17,8 @@ class FFmpegBinaries:
     source: str
     # Extra environment for every run of these binaries.
     env: dict[str, str] = field(default_factory=dict)
+    # Put before every command line: resource limits and niceness (see wiring).
+    prefix: tuple[str, ...] = ()
 
 
 def _wheel_dir() -> Path | None:

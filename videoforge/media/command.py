@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from videoforge.media.probe import INPUT_GUARDS
 from videoforge.models import OutputFormat
 
 HLS_SEGMENT_S = 6
@@ -22,6 +23,7 @@ class EncodePlan:
     height: int
     has_audio: bool
     x264_preset: str = "veryfast"
+    max_pixels: int = 7680 * 4320
 
     @property
     def output_name(self) -> str:
@@ -43,6 +45,10 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
         "-nostats",
         "-stats_period",
         "0.5",
+        *INPUT_GUARDS,
+        # A second guard against decompression bombs: the decoder refuses bigger frames.
+        "-max_pixels",
+        str(plan.max_pixels),
         "-i",
         f"file:{plan.input_path}",
         *_maps(plan),

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from videoforge.errors import UnsupportedMedia
+from videoforge.errors import RefusedInput, UnsupportedMedia
 from videoforge.models import MediaInfo
 
+# The only demuxers ffprobe and ffmpeg may pick. FFmpeg chooses by content, not by name, so
+# without this a "video.mp4" that is really an HLS playlist or an ffconcat list would make
+# them open other files (other users' uploads) or URLs. A list of real containers stops it.
+ALLOWED_DEMUXERS = (
+    "mov,mp4,m4a,3gp,3g2,mj2",  # one demuxer, several names
+    "matroska,webm",
+    "avi", "mpegts", "mpeg", "flv", "asf", "ogg", "mxf", "dv",
+    "h264", "hevc", "m4v", "mpegvideo",
+)  # fmt: skip
+# Only local files: inputs are always a file in the job's own directory.
+INPUT_GUARDS = [
+    "-protocol_whitelist", "file",
+    "-format_whitelist", ",".join(ALLOWED_DEMUXERS),
+]  # fmt: skip
 # Demuxers that turn a single still image or a text list into "video"; never a real upload.
 _NOT_VIDEO_FORMATS = {"image2", "tty", "lavfi", "concat", "hls", "ffmetadata"}
+# Text inputs that FFmpeg would follow to other files, refused before ffprobe sees them.
+_LISTS = {
+    b"#EXTM3U": "HLS playlists are not accepted: upload the video itself",
+    b"ffconcat": "ffconcat lists are not accepted: upload the video itself",
+    b"concat:": "concat lists are not accepted: upload the video itself",
+    b"<?xml": "XML files (DASH manifests and the like) are not accepted",
+    b"<MPD": "DASH manifests are not accepted: upload the video itself",
+}
 
 
 def probe_argv(ffprobe: str, path: Path) -> list[str]:
@@ -20,6 +43,7 @@ def probe_argv(ffprobe: str, path: Path) -> list[str]:
         "-hide_banner",
         "-v",
         "error",
+        *INPUT_GUARDS,
         "-print_format",
         "json",
         "-show_format",
@@ -27,6 +51,47 @@ def probe_argv(ffprobe: str, path: Path) -> list[str]:
         # `file:` keeps a name from ever being read as another protocol.
         f"file:{path}",
     ]
+
+
+def refuse_lists(head: bytes) -> None:
+    """Raise RefusedInput if a file starts like a playlist or list FFmpeg would follow."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")  # a BOM or blank lines must not hide it
+    for marker, message in _LISTS.items():
+        if text[: len(marker)].lower() == marker.lower():
+            raise RefusedInput(message)
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Input rules from settings; breaking one is a 422 that names it."""
+
+    max_pixels: int
+    max_duration_s: float
+    max_fps: float
+    max_streams: int
+
+
+def check_limits(media: MediaInfo, limits: InputLimits) -> None:
+    """Refuse inputs whose declared size, length, rate or stream count are out of bounds."""
+    pixels = media.width * media.height
+    if pixels > limits.max_pixels:
+        raise RefusedInput(
+            f"the video is {media.width}x{media.height} ({pixels} pixels); "
+            f"MAX_INPUT_PIXELS is {limits.max_pixels}"
+        )
+    if media.duration_s > limits.max_duration_s:
+        raise RefusedInput(
+            f"the video lasts {media.duration_s:g} s; MAX_INPUT_DURATION_S is "
+            f"{limits.max_duration_s:g}"
+        )
+    if media.fps > limits.max_fps:
+        raise RefusedInput(
+            f"the video runs at {media.fps:g} fps; MAX_INPUT_FPS is {limits.max_fps:g}"
+        )
+    if media.stream_count > limits.max_streams:
+        raise RefusedInput(
+            f"the file has {media.stream_count} streams; MAX_INPUT_STREAMS is {limits.max_streams}"
+        )
 
 
 def parse_probe(text: str) -> MediaInfo:
@@ -63,6 +128,8 @@ def parse_probe(text: str) -> MediaInfo:
         format_name=format_name,
         size_bytes=int(_float(fmt.get("size"))),
         rotation_deg=_rotation(video),
+        fps=_rate(video),
+        stream_count=len(streams),
     )
 
 
@@ -85,6 +152,19 @@ def _sample_aspect(video: dict[str, Any]) -> float:
     except (ValueError, ZeroDivisionError):
         return 1.0
     return ratio if 0.1 < ratio < 10 else 1.0
+
+
+def _rate(video: dict[str, Any]) -> float:
+    """Frames per second from avg_frame_rate ("30000/1001"), else r_frame_rate."""
+    for key in ("avg_frame_rate", "r_frame_rate"):
+        num, _, den = str(video.get(key, "0/0")).partition("/")
+        try:
+            rate = float(num) / float(den or 1)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if rate > 0:
+            return round(rate, 3)
+    return 0.0
 
 
 def _rotation(video: dict[str, Any]) -> int:

@@ -11,11 +11,17 @@ import shlex
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from videoforge.errors import JobTimeout, MediaError, TransientError, UnsupportedMedia
+from videoforge.errors import (
+    JobTimeout,
+    MediaError,
+    RefusedInput,
+    TransientError,
+    UnsupportedMedia,
+)
 from videoforge.media import probe
 from videoforge.models import MediaInfo
 from videoforge.processes import dying_with_parent
@@ -24,12 +30,17 @@ log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 20
 VERSION_TIMEOUT_S = 10.0
+# What ffprobe says when the content is a container outside probe.ALLOWED_DEMUXERS.
+_NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
 _LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
 
 
-def _start(argv: list[str], cwd: Path | None, env: Mapping[str, str]) -> subprocess.Popen[str]:
+def _start(
+    argv: list[str], cwd: Path | None, env: Mapping[str, str], prefix: Sequence[str] = ()
+) -> subprocess.Popen[str]:
     log.debug("running %s", shlex.join(argv))
-    full_argv, preexec = dying_with_parent(argv)  # ffmpeg dies if its worker is SIGKILLed
+    # prefix: resource limits and niceness (prlimit, nice), applied to ffmpeg alone.
+    full_argv, preexec = dying_with_parent([*prefix, *argv])  # dies if its worker is killed
     try:
         return subprocess.Popen(
             full_argv,
@@ -60,9 +71,11 @@ def _close_pipes(process: subprocess.Popen[str]) -> None:
             stream.close()
 
 
-def run_ffprobe(argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0) -> str:
+def run_ffprobe(
+    argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0, prefix: Sequence[str] = ()
+) -> str:
     """Run ffprobe and return its stdout; any failure means the file is not usable media."""
-    process = _start(argv, cwd=None, env=env)
+    process = _start(argv, cwd=None, env=env, prefix=prefix)
     try:
         stdout, stderr = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
@@ -71,14 +84,21 @@ def run_ffprobe(argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0
         _kill_group(process)
         _close_pipes(process)
     if process.returncode != 0:
+        refused = _NOT_ALLOWED.search(stderr)
+        if refused:
+            raise RefusedInput(f"{refused.group(1)} input is not accepted: upload a video file")
         reason = _scrub(_last_line(stderr)) or f"exit code {process.returncode}"
         raise UnsupportedMedia(f"the file is not a readable video ({reason})")
     return stdout
 
 
-def probe_media(ffprobe: str, env: Mapping[str, str], path: Path) -> MediaInfo:
+def probe_media(
+    ffprobe: str, env: Mapping[str, str], path: Path, prefix: Sequence[str] = ()
+) -> MediaInfo:
     """Probe a local file; UnsupportedMedia unless it is a video we can transcode."""
-    return probe.parse_probe(run_ffprobe(probe.probe_argv(ffprobe, path), env))
+    with path.open("rb") as handle:
+        probe.refuse_lists(handle.read(64))
+    return probe.parse_probe(run_ffprobe(probe.probe_argv(ffprobe, path), env, prefix=prefix))
 
 
 def binary_version(binary: str, env: Mapping[str, str]) -> str:
@@ -98,13 +118,14 @@ def run_ffmpeg(
     env: Mapping[str, str],
     on_progress_line: Callable[[str], None],
     timeout_s: float,
+    prefix: Sequence[str] = (),
 ) -> None:
     """Run ffmpeg to completion, feeding each stdout line to `on_progress_line`.
 
     The whole process group is killed on every exit path: success, error, timeout, and any
     exception raised by the callback or delivered to this thread (soft time limit, cancel).
     """
-    process = _start(argv, cwd=cwd, env=env)
+    process = _start(argv, cwd=cwd, env=env, prefix=prefix)
     stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     drain = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
     drain.start()

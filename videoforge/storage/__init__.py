@@ -37,7 +37,7 @@ class Storage(Protocol):
     def check(self) -> None:
         """Raise TransientError unless the backend answers."""
 
-    def presigned_url(self, key: str, expires_s: int, download_name: str | None = None) -> str:
+    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         """A time-limited URL that clients can GET directly (S3 only)."""
 
 

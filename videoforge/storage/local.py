@@ -79,7 +79,7 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def presigned_url(self, key: str, expires_s: int, download_name: str | None = None) -> str:
+    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it
 
     def check(self) -> None:

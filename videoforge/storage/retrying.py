@@ -59,5 +59,5 @@ class RetryingStorage:
     def check(self) -> None:
         self.inner.check()
 
-    def presigned_url(self, key: str, expires_s: int, download_name: str | None = None) -> str:
-        return self.inner.presigned_url(key, expires_s, download_name)
+    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
+        return self.inner.presigned_url(key, expires_s, disposition)

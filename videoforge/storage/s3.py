@@ -105,11 +105,10 @@ class S3Storage:
     def check(self) -> None:
         self._call(self.bucket, "head_bucket", Bucket=self.bucket)
 
-    def presigned_url(self, key: str, expires_s: int, download_name: str | None = None) -> str:
+    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         """A time-limited GET URL on the public endpoint (computed locally, no request)."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if download_name:
-            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+
         url: str = self.presign_client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=expires_s
         )

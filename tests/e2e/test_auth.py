@@ -1,0 +1,101 @@
+"""API keys and signed stream URLs on a service that requires keys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import m3u8
+import pytest
+
+from tests.e2e.service import Service, transcode, upload, wait_for
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder = tmp_path_factory.mktemp("locked")
+    service = Service(folder, API_KEYS_REQUIRED="true", VIDEOFORGE_EXECUTOR="inline")
+    yield service.start()
+    service.stop()
+
+
+def keys(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "videoforge.cli", "keys", *args],
+        env=service.env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_requests_without_a_valid_key_are_401(locked: Service) -> None:
+    with locked.client() as client:
+        for headers in ({}, {"Authorization": "Bearer vf_nope_nope"}, {"X-API-Key": "garbage"}):
+            response = client.get("/videos/task/x", headers=headers)
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == 'Bearer realm="videoforge"'
+            assert "API key is required" in response.json()["detail"]
+        assert client.get("/metrics").status_code == 401
+        # Health stays open for load balancers and orchestrators.
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+
+
+def test_keys_work_and_signed_urls_play_without_one(
+    locked: Service, clips: dict[str, Path]
+) -> None:
+    created = keys(locked, "create", "ci")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("vf_")
+    listed = keys(locked, "list")
+    key_id = key.split("_")[1]
+    assert key_id in listed.stdout and "ci" in listed.stdout and key not in listed.stdout
+    bearer = httpx.Client(
+        base_url=locked.url, timeout=30, headers={"Authorization": f"Bearer {key}"}
+    )
+    with bearer:
+        file_id = upload(bearer, clips["noaudio"])["file_id"]
+        task = transcode(bearer, file_id, "320:240", "hls")
+        final, _ = wait_for(bearer, task["task_id"])
+        assert final["state"] == "SUCCESS"
+        stream_url = final["result"]["stream_url"]
+        assert "exp=" in stream_url and "sig=" in stream_url
+    anonymous = httpx.Client(base_url=locked.url, timeout=30)
+    with anonymous:
+        assert anonymous.get(f"/videos/stream/{task['output_name']}").status_code == 401
+        playlist = anonymous.get(stream_url)
+        assert playlist.status_code == 200, playlist.text
+        segments = m3u8.loads(playlist.text).segments
+        assert segments and all("sig=" in s.uri for s in segments)
+        for segment in segments:
+            assert anonymous.get(f"/videos/stream/{segment.uri}").status_code == 200
+        tampered = stream_url.replace("sig=", "sig=0")
+        assert anonymous.get(tampered).status_code == 401
+        expired = stream_url.split("exp=")[0] + "exp=1&sig=" + stream_url.split("sig=")[1]
+        assert anonymous.get(expired).status_code == 401
+        download = anonymous.get(final["result"]["download_url"])
+        assert download.status_code == 200
+        assert "filename*=UTF-8''noaudio_320x240.m3u8" in download.headers["content-disposition"]
+    revoked = keys(locked, "revoke", key_id)
+    assert revoked.returncode == 0
+    with httpx.Client(base_url=locked.url, headers={"X-API-Key": key}) as client:
+        assert client.get(f"/videos/task/{task['task_id']}").status_code == 401
+    assert keys(locked, "revoke", key_id).returncode == 1
+
+
+def test_security_headers_are_on_every_answer(locked: Service) -> None:
+    with locked.client() as client:
+        for path in ("/healthz", "/videos/task/x", "/nope"):
+            headers = client.get(path).headers
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "DENY"
+            assert headers["referrer-policy"] == "no-referrer"
+            assert "default-src 'none'" in headers["content-security-policy"]
+        # CORS is off unless CORS_ALLOW_ORIGINS is set.
+        preflight = client.options(
+            "/videos/upload",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
