@@ -137,7 +137,10 @@ def _run_checks(services: Services) -> dict[str, str]:
             probe()
             checks[name] = "ok"
         except Exception as exc:
-            checks[name] = f"failed: {exc}"
+            # Anonymous callers see which check failed, not addresses or stack details.
+            log.warning("readiness check %s failed: %s", name, exc)
+            shown = str(exc) if isinstance(exc, RuntimeError) else type(exc).__name__
+            checks[name] = f"failed: {shown}"
     return checks
 
 

@@ -50,7 +50,9 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
     binaries = engine.binaries
-    media = run.probe_media(binaries.ffprobe, binaries.env, source, prefix=binaries.prefix)
+    media = run.probe_media(
+        binaries.ffprobe, binaries.env, source, binaries.prefix, engine.settings.max_input_pixels
+    )
     probe.check_limits(media, files.input_limits(engine.settings))
     encode = _encode_plan(job, media, source, engine.settings)
     outdir = workdir / "out"

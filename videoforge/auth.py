@@ -13,17 +13,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
 
 import redis
 
-from videoforge.jobs.store import PREFIX
+from videoforge.jobs.store import PREFIX, redis_errors
 
 KEYS_KEY = f"{PREFIX}:apikeys"
 SIGNING_KEY_KEY = f"{PREFIX}:stream-signing-key"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+_EXPIRY = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: int() takes other digits too
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ class KeyStore:
         key_id, _, secret = rest.partition("_")
         if prefix != "vf" or not key_id or not secret or len(presented) > 200:
             return False
-        raw = self.client.hget(KEYS_KEY, key_id)
+        with redis_errors():
+            raw = self.client.hget(KEYS_KEY, key_id)
         if raw is None:
             return False
         return hmac.compare_digest(json.loads(raw)["sha256"], _digest(secret))
@@ -75,8 +78,9 @@ class KeyStore:
     def signing_key(self) -> bytes:
         """The shared URL-signing key, created by whichever replica needs it first."""
         if self._signing_key is None:
-            self.client.set(SIGNING_KEY_KEY, secrets.token_hex(32), nx=True)
-            self._signing_key = _text(self.client.get(SIGNING_KEY_KEY) or b"").encode()
+            with redis_errors():
+                self.client.set(SIGNING_KEY_KEY, secrets.token_hex(32), nx=True)
+                self._signing_key = _text(self.client.get(SIGNING_KEY_KEY) or b"").encode()
         return self._signing_key
 
     def signed_path(self, route: str, name: str, ttl_s: int) -> str:
@@ -92,7 +96,7 @@ def sign(key: bytes, name: str, expires_at: int) -> str:
 
 
 def signature_ok(key: bytes, name: str, expires: str | None, sig: str | None) -> bool:
-    if not expires or not sig or not expires.isdigit() or int(expires) < time.time():
+    if not expires or not sig or not _EXPIRY.match(expires) or int(expires) < time.time():
         return False
     return hmac.compare_digest(sign(key, name, int(expires)), sig)
 

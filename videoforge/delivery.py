@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -72,15 +72,14 @@ def _allow(request: Request, services: ServicesDep, filename: str) -> int | None
     return int(time.time()) + services.engine.settings.signed_url_ttl_s
 
 
-def _signed_playlist(
-    services: ServicesDep, key: str, expires: int, disposition: str | None
+def _rewritten_playlist(
+    services: ServicesDep, key: str, rewrite: Callable[[str], str], disposition: str | None
 ) -> Response:
-    # Players fetch segments without our headers: each segment URI gets its own signature.
-    signing_key = services.keys.signing_key()
+    # Players fetch segments without our headers: each segment URI carries its own access.
     lines = []
     for line in b"".join(services.engine.storage.read(key)).decode().splitlines():
-        if line and not line.startswith("#"):
-            line = f"{line}?exp={expires}&sig={sign(signing_key, line, expires)}"
+        if line and not line.startswith("#") and OUTPUT_NAME.match(line):
+            line = rewrite(line)
         lines.append(line)
     body = "\n".join(lines) + "\n"
     headers = {"cache-control": "private"}
@@ -111,6 +110,13 @@ def _serve(
     except NotFound:
         raise NotFound(f"no output named {filename[:80]!r}") from None
     settings = services.engine.settings
+    if settings.presigned_redirects and filename.endswith(".m3u8"):
+        # Relative segment URIs would resolve on S3 without a signature: list presigned ones.
+        return _rewritten_playlist(
+            services, key, lambda uri: storage.presigned_url(
+                output_key(uri), settings.presigned_url_ttl_s),
+            None,
+        )  # fmt: skip
     if settings.presigned_redirects:
         # Bytes flow from S3 to the client directly; Range goes along with the redirect.
         disposition = content_disposition(_download_name(services, filename))
@@ -120,7 +126,12 @@ def _serve(
         return RedirectResponse(url, status_code=307)
     if expires is not None and filename.endswith(".m3u8"):
         disposition = content_disposition(_download_name(services, filename))
-        return _signed_playlist(services, key, expires, disposition if attachment else None)
+        signing_key = services.keys.signing_key()
+        return _rewritten_playlist(
+            services, key,
+            lambda uri: f"{uri}?exp={expires}&sig={sign(signing_key, uri, expires)}",
+            disposition if attachment else None,
+        )  # fmt: skip
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
     headers = {

@@ -6,7 +6,8 @@ import re
 
 from videoforge.errors import RangeNotSatisfiable
 
-_SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$", re.IGNORECASE)
+# ASCII digits, at most 30 (far past any file size): no huge int() on hostile input.
+_SINGLE = re.compile(r"^bytes=([0-9]{0,30})-([0-9]{0,30})$", re.IGNORECASE)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -85,38 +85,46 @@ def _leased(
         log.info("task %s is running on %s; duplicate delivery leaves", job.task_id, holder)
         return None
     with Heartbeat(engine.jobs, job.task_id, token, ttl_s) as beat:
-        return _counted(job, engine, Guard(engine.jobs, job.task_id, beat, stop), worker)
+        guard = Guard(engine.jobs, job.task_id, beat, stop)
+        return _counted(job, engine, guard, worker, token)
 
 
-def _counted(job: Job, engine: Engine, guard: Guard, worker: str) -> RetryLater | None:
+def _counted(job: Job, engine: Engine, guard: Guard, worker: str, token: str) -> RetryLater | None:
     task_id = job.task_id
     attempt = engine.jobs.start_attempt(task_id)
+    if attempt is None:
+        log.info("task %s finished meanwhile; duplicate delivery leaves", task_id)
+        return None
     if attempt > engine.settings.max_retries:
         # Only redeliveries get here (a worker lost mid-job, e.g. OOM-killed): stop the loop.
-        _fail(job, engine, f"gave up after {attempt - 1} attempts: the worker running it was lost")
+        lost = f"gave up after {attempt - 1} attempts: the worker running it was lost"
+        _fail(job, engine, lost, token)
         return None
-    engine.jobs.update(task_id, state=JobState.STARTED, progress=None, worker=worker)
+    engine.jobs.update(task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker)
     log.info("task %s file %s attempt %d started on %s", task_id, job.file_id, attempt, worker)
     try:
         outcome = attempts.run_attempt(job, engine, guard)
     except TransientError as exc:
-        return _transient_failure(job, engine, attempt, exc.message)
+        return _transient_failure(job, engine, attempt, exc.message, token)
     except (SystemExit, KeyboardInterrupt, Interrupted):
         # The worker is stopping; the job goes back to the queue and this run does not count.
         log.warning("task %s interrupted by shutdown; it will run again", task_id)
-        engine.jobs.update(task_id, state=JobState.PENDING, progress=None, attempts=attempt - 1)
+        engine.jobs.update(
+            task_id, lease=token, state=JobState.PENDING, progress=None, attempts=attempt - 1
+        )
         raise
     except Cancelled:
         log.info("task %s cancelled; ffmpeg stopped, nothing published", task_id)
     except LeaseLost:
         log.warning("task %s: lease lost, another attempt owns the job; nothing written", task_id)
     except engine.timeout_errors:
-        _fail(job, engine, f"timeout: job ran longer than {engine.settings.task_soft_time_limit} s")
+        limit_s = engine.settings.task_soft_time_limit
+        _fail(job, engine, f"timeout: job ran longer than {limit_s} s", token)
     except VideoforgeError as exc:
-        _fail(job, engine, exc.message)
+        _fail(job, engine, exc.message, token)
     except Exception as exc:
         log.exception("task %s failed unexpectedly", task_id)
-        _fail(job, engine, f"internal error: {type(exc).__name__}: {exc}")
+        _fail(job, engine, f"internal error: {type(exc).__name__}: {exc}", token)
     else:
         _succeed(job, engine, outcome)
     return None
@@ -142,20 +150,25 @@ def _count_success(job: Job, engine: Engine, result: dict[str, Any]) -> None:
         engine.metrics.observe("encode_speed_ratio", fmt, float(result["speed"]))
 
 
-def _transient_failure(job: Job, engine: Engine, attempt: int, reason: str) -> RetryLater | None:
+def _transient_failure(
+    job: Job, engine: Engine, attempt: int, reason: str, token: str
+) -> RetryLater | None:
     if attempt >= engine.settings.max_retries:
-        _fail(job, engine, f"{reason} (after {attempt} attempts)")
+        _fail(job, engine, f"{reason} (after {attempt} attempts)", token)
         return None
     delay_s = retry_delay_s(attempt)
     log.warning(
         "task %s attempt %d failed (%s); retry in %.0f s", job.task_id, attempt, reason, delay_s
     )
-    engine.jobs.update(job.task_id, state=JobState.RETRY, error=reason)
+    if not engine.jobs.update(job.task_id, lease=token, state=JobState.RETRY, error=reason):
+        return None  # finished, cancelled or taken over meanwhile: nothing to retry here
     engine.metrics.count("jobs_retried", job.format.value)
     return RetryLater(delay_s)
 
 
-def _fail(job: Job, engine: Engine, reason: str) -> None:
+def _fail(job: Job, engine: Engine, reason: str, token: str = "") -> None:
+    if not engine.jobs.update(job.task_id, lease=token, state=JobState.FAILURE, error=reason):
+        log.info("task %s: failure not recorded, the job moved on (%s)", job.task_id, reason)
+        return
     log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
-    engine.jobs.update(job.task_id, state=JobState.FAILURE, error=reason)
     engine.metrics.count("jobs_failed", job.format.value)

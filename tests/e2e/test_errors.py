@@ -31,7 +31,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         ("notes.mp4", b"this is just some text\n" * 50, 415, "not a readable video"),
         ("page.mp4", b"<!doctype html><html><body>hi</body></html>", 415, "not"),
         ("random.mp4", bytes(range(256)) * 64, 415, "not"),
-        ("pixel.png", PNG, 415, "not"),
+        ("pixel.png", PNG, 422, "png_pipe input is not accepted"),
     ],
 )
 def test_bad_uploads_are_refused_and_not_kept(

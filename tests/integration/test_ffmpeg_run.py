@@ -106,3 +106,15 @@ def test_ffmpeg_dies_with_a_sigkilled_parent(binaries: FFmpegBinaries, tmp_path:
     while alive(ffmpeg) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert alive(ffmpeg) == set()
+
+
+def test_a_memory_ceiling_stops_ffmpeg_not_the_worker(
+    binaries: FFmpegBinaries, tmp_path: Path
+) -> None:
+    # prlimit caps the address space: this ffmpeg cannot even start, and says so in one line.
+    prefix = ("prlimit", "--as=20000000", "--")
+    with pytest.raises(MediaError) as caught:
+        run.run_ffmpeg(endless_argv(binaries), tmp_path, binaries.env, lambda _: None, 30,
+                       prefix=prefix)  # fmt: skip
+    assert caught.value.message.startswith("FFmpeg error")
+    assert ffmpeg_children() == set()

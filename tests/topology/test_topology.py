@@ -187,7 +187,9 @@ def test_presigned_redirects_serve_ranges_from_s3(
 ) -> None:
     file_id = upload(client, clips["noaudio"])["file_id"]
     task = transcode(client, file_id, "320:240", "mp4")
+    hls = transcode(client, file_id, "320:240", "hls")
     assert wait_for(client, task["task_id"])[0]["state"] == "SUCCESS"
+    assert wait_for(client, hls["task_id"])[0]["state"] == "SUCCESS"
     role, url = second_api(
         cluster, "api-presigned", PRESIGNED_REDIRECTS="true", PUBLIC_S3_ENDPOINT=cluster.s3.url
     )
@@ -202,6 +204,14 @@ def test_presigned_redirects_serve_ranges_from_s3(
             assert ranged.status_code == 206 and len(ranged.content) == 100
         assert "attachment" in httpx.get(location).headers["content-disposition"]
         assert httpx.get(f"{url}/videos/stream/nope.mp4").status_code == 404
+        # Playlists come from the API with presigned segment URLs, so a private bucket works.
+        playlist = httpx.get(f"{url}/videos/stream/{hls['output_name']}")
+        assert playlist.status_code == 200
+        segments = [line for line in playlist.text.splitlines() if line and line[0] != "#"]
+        assert segments and all(
+            s.startswith(f"{cluster.s3.url}/{BUCKET}/outputs/") for s in segments
+        )
+        assert all(httpx.get(segment).status_code == 200 for segment in segments)
     finally:
         role.stop()
 

@@ -81,3 +81,9 @@ def test_not_satisfiable(header: str, size: int) -> None:
 def test_zero_size_file_without_a_range_is_sent_whole() -> None:
     assert parse_range(None, 0) is None
     assert parse_range("bytes=0-1,2-3", 0) is None
+
+
+def test_hostile_digit_strings_are_ignored_not_parsed() -> None:
+    # Over 30 digits, or digits int() accepts but the header grammar does not.
+    assert parse_range("bytes=" + "9" * 5000 + "-", 100) is None
+    assert parse_range("bytes=\u00b2-", 100) is None

@@ -66,6 +66,13 @@ def _engine(settings: Settings) -> Engine:
 @worker_process_init.connect
 def _reset_after_fork(**_: Any) -> None:
     _engine.cache_clear()
+    # A pool child replaces one that may have been SIGKILLed (hard time limit, OOM) before
+    # it could remove its scratch dir: the dead child's pid makes the dir sweepable.
+    for settings in _known_settings:
+        workspace.sweep_orphans(settings.temp_dir)
+
+
+_known_settings: list[Settings] = []
 
 
 @setup_logging.connect
@@ -102,6 +109,7 @@ def _start_reaper(sender: Any = None, **_: Any) -> None:
 def register_task(app: Celery, settings: Settings) -> None:
     """Define the transcode task on `app`."""
     app.videoforge_settings = settings  # type: ignore[attr-defined]
+    _known_settings.append(settings)
 
     def on_failure(_task: Task[Any, Any], exc: Exception, task_id: str, *_: Any) -> None:
         # The hard limit kills the pool child; this runs in the worker's main process. The

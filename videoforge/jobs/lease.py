@@ -89,5 +89,9 @@ class Guard:
         now = time.monotonic()
         if force or now - self._checked_at >= CANCEL_CHECK_INTERVAL_S:
             self._checked_at = now
-            if self.jobs.state(self.task_id) is JobState.REVOKED:
+            try:
+                state = self.jobs.state(self.task_id)
+            except TransientError:
+                return  # a Redis blip is not a cancel; a lost lease is caught by the heartbeat
+            if state is JobState.REVOKED:
                 raise Cancelled

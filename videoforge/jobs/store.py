@@ -43,15 +43,24 @@ def lease_key(task_id: str) -> str:
 _TERMINAL_JSON = [json.dumps(state.value) for state in JobState if state.is_terminal]
 # Writes to a finished record are refused: a stale attempt, a late progress line or a
 # duplicate delivery can never turn SUCCESS, FAILURE or REVOKED back into something else.
+# With a lease token (ARGV[3]), only the attempt holding the lease may write: fencing.
 _UPDATE_IF_ACTIVE = f"""
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
 for _, done in ipairs({{{", ".join(repr(t) for t in _TERMINAL_JSON)}}}) do
   if state == done then return 0 end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 if ARGV[2] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
 return 1
+"""
+_COUNT_IF_ACTIVE = f"""
+local state = redis.call('HGET', KEYS[1], 'state')
+for _, done in ipairs({{{", ".join(repr(t) for t in _TERMINAL_JSON)}}}) do
+  if state == done then return -1 end
+end
+return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 """
 _RENEW_IF_HELD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -66,7 +75,7 @@ return 0
 
 
 @contextmanager
-def _redis_errors() -> Iterator[None]:
+def redis_errors() -> Iterator[None]:
     try:
         yield
     except redis.RedisError as exc:
@@ -85,7 +94,7 @@ class JobStore:
         """Save a new record; it exists before anything is queued."""
         job.created_at = job.updated_at = time.time()
         fields = _encode(job)
-        with _redis_errors():
+        with redis_errors():
             pipe = self.client.pipeline()
             pipe.hset(job_key(job.task_id), mapping=fields)
             pipe.rpush(file_jobs_key(job.file_id), job.task_id)
@@ -94,71 +103,74 @@ class JobStore:
 
     def get(self, task_id: str) -> Job:
         """The record of a job; NotFound if there is none."""
-        with _redis_errors():
+        with redis_errors():
             raw = self.client.hgetall(job_key(task_id))
         if not raw:
             raise NotFound(f"no task {task_id}")
         return _decode(raw)
 
-    def update(self, task_id: str, **changes: Any) -> bool:
-        """Set some fields of an unfinished record; False (and nothing written) if finished."""
+    def update(self, task_id: str, lease: str = "", **changes: Any) -> bool:
+        """Set some fields of an unfinished record; False (and nothing written) if it is
+        finished, or if `lease` is given and is no longer the job's lease holder."""
         changes["updated_at"] = time.time()
         pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
         ends = "state" in changes and JobState(changes["state"]).is_terminal
-        with _redis_errors():
+        with redis_errors():
             applied = self.client.eval(
-                _UPDATE_IF_ACTIVE, 2, job_key(task_id), ACTIVE_JOBS_KEY,
-                task_id, "1" if ends else "0", *pairs,
+                _UPDATE_IF_ACTIVE, 3, job_key(task_id), ACTIVE_JOBS_KEY, lease_key(task_id),
+                task_id, "1" if ends else "0", lease, *pairs,
             )  # fmt: skip
         return int(applied) == 1
 
     def acquire_lease(self, task_id: str, token: str, ttl_s: float) -> bool:
         """Claim the right to run a job; False while another attempt holds it."""
-        with _redis_errors():
+        with redis_errors():
             return bool(self.client.set(lease_key(task_id), token, nx=True, px=int(ttl_s * 1000)))
 
     def renew_lease(self, task_id: str, token: str, ttl_s: float) -> bool:
         """Extend our lease; False if it lapsed or another attempt took it over."""
-        with _redis_errors():
+        with redis_errors():
             renewed = self.client.eval(_RENEW_IF_HELD, 1, lease_key(task_id), token,
                                        int(ttl_s * 1000))  # fmt: skip
         return int(renewed) == 1
 
     def release_lease(self, task_id: str, token: str) -> None:
-        with _redis_errors():
+        with redis_errors():
             self.client.eval(_RELEASE_IF_HELD, 1, lease_key(task_id), token)
 
     def lease_holder(self, task_id: str) -> str | None:
         """Who runs the job now (`worker:token`), or None when nobody holds its lease."""
-        with _redis_errors():
+        with redis_errors():
             holder = self.client.get(lease_key(task_id))
         return _text(holder) if holder else None
 
     def state(self, task_id: str) -> JobState | None:
         """Just the state of a job (cheap enough to poll while it runs)."""
-        with _redis_errors():
+        with redis_errors():
             raw = self.client.hget(job_key(task_id), "state")
         return JobState(json.loads(raw)) if raw else None
 
     def take_reaper_turn(self, interval_s: float) -> bool:
         """True for the one process (of all workers) that reaps during this interval."""
-        with _redis_errors():
+        with redis_errors():
             return bool(self.client.set(REAPER_LOCK_KEY, "1", nx=True, px=int(interval_s * 1000)))
 
-    def start_attempt(self, task_id: str) -> int:
-        """Count one more attempt and return it; the count lives here, not in the message."""
-        with _redis_errors():
+    def start_attempt(self, task_id: str) -> int | None:
+        """Count one more attempt and return it (the count lives here, not in the message);
+        None if the job has finished meanwhile."""
+        with redis_errors():
             # The field holds JSON, and a JSON integer is one HINCRBY understands.
-            return int(self.client.hincrby(job_key(task_id), "attempts", 1))
+            count = int(self.client.eval(_COUNT_IF_ACTIVE, 1, job_key(task_id)))
+        return None if count < 0 else count
 
     def active_task_ids(self) -> list[str]:
         """Jobs that have not reached SUCCESS, FAILURE or REVOKED."""
-        with _redis_errors():
+        with redis_errors():
             return sorted(_text(task_id) for task_id in self.client.smembers(ACTIVE_JOBS_KEY))
 
     def jobs_for_file(self, file_id: str) -> list[Job]:
         """Every job of a file, oldest first."""
-        with _redis_errors():
+        with redis_errors():
             task_ids = self.client.lrange(file_jobs_key(file_id), 0, -1)
         jobs = []
         for task_id in task_ids:
@@ -170,7 +182,7 @@ class JobStore:
 
     def ping(self) -> None:
         """Raise TransientError unless Redis answers."""
-        with _redis_errors():
+        with redis_errors():
             self.client.ping()
 
 

@@ -36,14 +36,17 @@ _LISTS = {
 }
 
 
-def probe_argv(ffprobe: str, path: Path) -> list[str]:
+def probe_argv(ffprobe: str, path: Path, max_pixels: int | None = None) -> list[str]:
     """Command that prints a file's format and streams as JSON."""
+    # ffprobe decodes a few frames too: the same pixel cap as ffmpeg guards it.
+    cap = ["-max_pixels", str(max_pixels)] if max_pixels else []
     return [
         ffprobe,
         "-hide_banner",
         "-v",
         "error",
         *INPUT_GUARDS,
+        *cap,
         "-print_format",
         "json",
         "-show_format",

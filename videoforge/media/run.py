@@ -93,12 +93,17 @@ def run_ffprobe(
 
 
 def probe_media(
-    ffprobe: str, env: Mapping[str, str], path: Path, prefix: Sequence[str] = ()
+    ffprobe: str,
+    env: Mapping[str, str],
+    path: Path,
+    prefix: Sequence[str] = (),
+    max_pixels: int | None = None,
 ) -> MediaInfo:
     """Probe a local file; UnsupportedMedia unless it is a video we can transcode."""
     with path.open("rb") as handle:
         probe.refuse_lists(handle.read(64))
-    return probe.parse_probe(run_ffprobe(probe.probe_argv(ffprobe, path), env, prefix=prefix))
+    argv = probe.probe_argv(ffprobe, path, max_pixels)
+    return probe.parse_probe(run_ffprobe(argv, env, prefix=prefix))
 
 
 def binary_version(binary: str, env: Mapping[str, str]) -> str:

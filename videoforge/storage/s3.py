@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -75,7 +76,8 @@ class S3Storage:
     def _call(self, key: str, method: str, **kwargs: Any) -> Any:
         try:
             return getattr(self.client, method)(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            # s3transfer wraps upload/download failures (5xx, resets) in Boto3Error subclasses.
             raise _translate(exc, key) from exc
 
     def put_file(self, key: str, path: Path) -> None:
@@ -108,7 +110,8 @@ class S3Storage:
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         """A time-limited GET URL on the public endpoint (computed locally, no request)."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-
+        if disposition:
+            params["ResponseContentDisposition"] = disposition
         url: str = self.presign_client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=expires_s
         )
