@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 STDERR_TAIL_LINES = 20
 VERSION_TIMEOUT_S = 10.0
 # What ffprobe says when the content is a container outside probe.ALLOWED_DEMUXERS.
+# What the decoder says when -max_pixels stops a decompression bomb.
+_TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)")
 _NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
 _LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
 
@@ -84,6 +86,13 @@ def run_ffprobe(
         _kill_group(process)
         _close_pipes(process)
     if process.returncode != 0:
+        too_big = _TOO_MANY_PIXELS.search(stderr)
+        if too_big:
+            width, height, limit = (int(g) for g in too_big.groups())
+            raise RefusedInput(
+                f"the video is {width}x{height} ({width * height} pixels); "
+                f"MAX_INPUT_PIXELS is {limit}"
+            )
         refused = _NOT_ALLOWED.search(stderr)
         if refused:
             raise RefusedInput(f"{refused.group(1)} input is not accepted: upload a video file")
