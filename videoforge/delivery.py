@@ -110,27 +110,25 @@ def _serve(
     except NotFound:
         raise NotFound(f"no output named {filename[:80]!r}") from None
     settings = services.engine.settings
+    # Only downloads name a file, and naming it reads the upload's record: not on streams.
+    disposition = content_disposition(_download_name(services, filename)) if attachment else None
     if settings.presigned_redirects and filename.endswith(".m3u8"):
         # Relative segment URIs would resolve on S3 without a signature: list presigned ones.
         return _rewritten_playlist(
             services, key, lambda uri: storage.presigned_url(
                 output_key(uri), settings.presigned_url_ttl_s),
-            None,
+            disposition,
         )  # fmt: skip
     if settings.presigned_redirects:
         # Bytes flow from S3 to the client directly; Range goes along with the redirect.
-        disposition = content_disposition(_download_name(services, filename))
-        url = storage.presigned_url(
-            key, settings.presigned_url_ttl_s, disposition if attachment else None
-        )
+        url = storage.presigned_url(key, settings.presigned_url_ttl_s, disposition)
         return RedirectResponse(url, status_code=307)
     if expires is not None and filename.endswith(".m3u8"):
-        disposition = content_disposition(_download_name(services, filename))
         signing_key = services.keys.signing_key()
         return _rewritten_playlist(
             services, key,
             lambda uri: f"{uri}?exp={expires}&sig={sign(signing_key, uri, expires)}",
-            disposition if attachment else None,
+            disposition,
         )  # fmt: skip
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
@@ -142,8 +140,8 @@ def _serve(
     }
     if byte_range:
         headers["content-range"] = f"bytes {start}-{end}/{size}"
-    if attachment:
-        headers["content-disposition"] = content_disposition(_download_name(services, filename))
+    if disposition:
+        headers["content-disposition"] = disposition
     status = 206 if byte_range else 200
     if request.method == "HEAD" or size == 0:
         return Response(status_code=status, headers=headers, media_type=content_type)
