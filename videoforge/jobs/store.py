@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 PREFIX = "videoforge"
 
 
+MAX_TASK_ID_CHARS = 64
+
+
 def job_key(task_id: str) -> str:
     return f"{PREFIX}:job:{task_id}"
 
@@ -103,6 +106,8 @@ class JobStore:
 
     def get(self, task_id: str) -> Job:
         """The record of a job; NotFound if there is none."""
+        if len(task_id) > MAX_TASK_ID_CHARS:  # never a key we made; not echoed back either
+            raise NotFound("no such task")
         with redis_errors():
             raw = self.client.hgetall(job_key(task_id))
         if not raw:

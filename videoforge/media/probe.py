@@ -74,14 +74,17 @@ class InputLimits:
     max_streams: int
 
 
+def too_many_pixels(width: int, height: int, max_pixels: int) -> RefusedInput:
+    """The refusal for a frame over MAX_INPUT_PIXELS, wherever it is noticed."""
+    return RefusedInput(
+        f"the video is {width}x{height} ({width * height} pixels); MAX_INPUT_PIXELS is {max_pixels}"
+    )
+
+
 def check_limits(media: MediaInfo, limits: InputLimits) -> None:
     """Refuse inputs whose declared size, length, rate or stream count are out of bounds."""
-    pixels = media.width * media.height
-    if pixels > limits.max_pixels:
-        raise RefusedInput(
-            f"the video is {media.width}x{media.height} ({pixels} pixels); "
-            f"MAX_INPUT_PIXELS is {limits.max_pixels}"
-        )
+    if media.width * media.height > limits.max_pixels:
+        raise too_many_pixels(media.width, media.height, limits.max_pixels)
     if media.duration_s > limits.max_duration_s:
         raise RefusedInput(
             f"the video lasts {media.duration_s:g} s; MAX_INPUT_DURATION_S is "

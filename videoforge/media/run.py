@@ -88,11 +88,7 @@ def run_ffprobe(
     if process.returncode != 0:
         too_big = _TOO_MANY_PIXELS.search(stderr)
         if too_big:
-            width, height, limit = (int(g) for g in too_big.groups())
-            raise RefusedInput(
-                f"the video is {width}x{height} ({width * height} pixels); "
-                f"MAX_INPUT_PIXELS is {limit}"
-            )
+            raise probe.too_many_pixels(*(int(group) for group in too_big.groups()))
         refused = _NOT_ALLOWED.search(stderr)
         if refused:
             raise RefusedInput(f"{refused.group(1)} input is not accepted: upload a video file")
