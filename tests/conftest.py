@@ -31,7 +31,7 @@ def make_clip(
         argv += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={duration_s}"]
         argv += ["-c:a", "aac", "-shortest"]
     argv += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *extra, str(path)]
-    subprocess.run(argv, check=True, env={**os.environ, **binaries.env})
+    subprocess.run(argv, check=True, env=binaries.process_env)
     return path
 
 
@@ -44,7 +44,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory, binaries: FFmpegBinaries) ->
     subprocess.run(
         [binaries.ffmpeg, "-loglevel", "error", "-display_rotation", "90", "-i", str(wide),
          "-c", "copy", str(rotated)],
-        check=True, env={**os.environ, **binaries.env},
+        check=True, env=binaries.process_env,
     )  # fmt: skip
     return {
         "wide": wide,

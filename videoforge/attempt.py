@@ -50,9 +50,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
     binaries = engine.binaries
-    media = run.probe_media(
-        binaries.ffprobe, binaries.env, source, binaries.prefix, engine.settings.max_input_pixels
-    )
+    media = run.probe_media(binaries, source, engine.settings.max_input_pixels)
     probe.check_limits(media, files.input_limits(engine.settings))
     encode = _encode_plan(job, media, source, engine.settings)
     outdir = workdir / "out"
@@ -61,10 +59,9 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     run.run_ffmpeg(
         command.transcode_argv(binaries.ffmpeg, encode),
         cwd=outdir,
-        env=binaries.env,
+        binaries=binaries,
         on_progress_line=_progress_writer(job.task_id, media.duration_s, engine, guard),
         timeout_s=float(engine.settings.task_soft_time_limit),
-        prefix=binaries.prefix,
     )
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing

@@ -27,10 +27,7 @@ _SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv",
 
 def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
     """Probe a received file and store it with its record; UnsupportedMedia if not a video."""
-    binaries = engine.binaries
-    media = run.probe_media(
-        binaries.ffprobe, binaries.env, path, binaries.prefix, engine.settings.max_input_pixels
-    )
+    media = run.probe_media(engine.binaries, path, engine.settings.max_input_pixels)
     probe.check_limits(media, input_limits(engine.settings))
     file_id = uuid.uuid4().hex
     source = SourceFile(

@@ -84,7 +84,7 @@ def _find_binaries(ffmpeg_path: str | None, ffprobe_path: str | None) -> FFmpegB
         "ffmpeg from %s: %s (%s)",
         binaries.source,
         binaries.ffmpeg,
-        run.binary_version(binaries.ffmpeg, binaries.env),
+        run.binary_version(binaries),
     )
     return binaries
 

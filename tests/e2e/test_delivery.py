@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from typing import Any
 
@@ -65,7 +64,7 @@ def test_hls_segments_are_6_s_and_start_on_keyframes(
             [binaries.ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",
              "packet=flags", "-read_intervals", "%+#1", "-of", "csv=p=0",
              f"{service.url}/videos/stream/{segment.uri}"],
-            check=True, capture_output=True, text=True, env={**os.environ, **binaries.env},
+            check=True, capture_output=True, text=True, env=binaries.process_env,
         ).stdout.split()  # fmt: skip
         assert first_video_packet and first_video_packet[0].startswith("K"), segment.uri
 
@@ -77,7 +76,7 @@ def test_hls_reads_back_over_http_with_ffprobe(
         [binaries.ffprobe, "-v", "error", "-show_entries", "format=format_name,duration:"
          "stream=codec_name", "-of", "default=nw=1",
          f"{service.url}/videos/stream/{output(finished, 'hls')}"],
-        check=True, capture_output=True, text=True, env={**os.environ, **binaries.env},
+        check=True, capture_output=True, text=True, env=binaries.process_env,
     ).stdout  # fmt: skip
     assert "format_name=hls" in result
     assert "codec_name=h264" in result and "codec_name=aac" in result

@@ -25,7 +25,7 @@ SECRET = "videoforge-secret-7f1c2e"
 
 def ffmpeg(binaries: FFmpegBinaries, *args: str) -> None:
     subprocess.run([binaries.ffmpeg, "-v", "error", "-y", *args], check=True,
-                   env={**os.environ, **binaries.env})  # fmt: skip
+                   env=binaries.process_env)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

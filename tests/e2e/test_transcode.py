@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ def ffprobe(binaries: FFmpegBinaries, target: str) -> dict[str, Any]:
         [binaries.ffprobe, "-v", "error", "-of", "json", "-show_format", "-show_streams", target],
         check=True,
         capture_output=True,
-        env={**os.environ, **binaries.env},
+        env=binaries.process_env,
     ).stdout
     data: dict[str, Any] = json.loads(out)
     return data

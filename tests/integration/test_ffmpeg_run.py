@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -42,7 +43,7 @@ def test_deadline_kills_ffmpeg_and_says_timeout(binaries: FFmpegBinaries, tmp_pa
         run.run_ffmpeg(
             endless_argv(binaries),
             cwd=tmp_path,
-            env=binaries.env,
+            binaries=binaries,
             on_progress_line=lambda _: seen.update(ffmpeg_children()),
             timeout_s=1.0,
         )
@@ -60,9 +61,7 @@ def test_exception_in_the_reader_kills_ffmpeg(binaries: FFmpegBinaries, tmp_path
             raise KeyboardInterrupt  # stands in for a soft time limit or a shutdown
 
     with pytest.raises(KeyboardInterrupt):
-        run.run_ffmpeg(
-            endless_argv(binaries), tmp_path, binaries.env, stop_after_first_progress, 60
-        )
+        run.run_ffmpeg(endless_argv(binaries), tmp_path, binaries, stop_after_first_progress, 60)
     assert seen and alive(seen) == set()
 
 
@@ -71,7 +70,7 @@ def test_failure_is_one_readable_line_without_paths(
 ) -> None:
     argv = [binaries.ffmpeg, "-hide_banner", "-i", f"file:{tmp_path}/missing.mp4", "out.mp4"]
     with pytest.raises(MediaError) as caught:
-        run.run_ffmpeg(argv, tmp_path, binaries.env, lambda _: None, 30)
+        run.run_ffmpeg(argv, tmp_path, binaries, lambda _: None, 30)
     assert caught.value.message == "FFmpeg error: No such file or directory"
 
 
@@ -80,7 +79,7 @@ def test_probe_of_garbage_is_unsupported_media(binaries: FFmpegBinaries, tmp_pat
     garbage.write_bytes(b"not a video at all\n" * 100)
     argv = [binaries.ffprobe, "-v", "error", "-show_format", f"file:{garbage}"]
     with pytest.raises(UnsupportedMedia) as caught:
-        run.run_ffprobe(argv, binaries.env)
+        run.run_ffprobe(argv, binaries)
     assert str(tmp_path) not in caught.value.message
     assert "not a readable video" in caught.value.message
 
@@ -90,7 +89,10 @@ def test_ffmpeg_dies_with_a_sigkilled_parent(binaries: FFmpegBinaries, tmp_path:
     script = textwrap.dedent(f"""
         from pathlib import Path
         from videoforge.media import run
-        run.run_ffmpeg({endless_argv(binaries)!r}, Path({str(tmp_path)!r}), {binaries.env!r},
+        from videoforge.media.binaries import FFmpegBinaries
+        binaries = FFmpegBinaries({binaries.ffmpeg!r}, {binaries.ffprobe!r}, "test",
+                                  {binaries.env!r})
+        run.run_ffmpeg({endless_argv(binaries)!r}, Path({str(tmp_path)!r}), binaries,
                        lambda line: None, 600)
     """)
     parent = subprocess.Popen([sys.executable, "-c", script])
@@ -112,9 +114,8 @@ def test_a_memory_ceiling_stops_ffmpeg_not_the_worker(
     binaries: FFmpegBinaries, tmp_path: Path
 ) -> None:
     # prlimit caps the address space: this ffmpeg cannot even start, and says so in one line.
-    prefix = ("prlimit", "--as=20000000", "--")
+    limited = dataclasses.replace(binaries, prefix=("prlimit", "--as=20000000", "--"))
     with pytest.raises(MediaError) as caught:
-        run.run_ffmpeg(endless_argv(binaries), tmp_path, binaries.env, lambda _: None, 30,
-                       prefix=prefix)  # fmt: skip
+        run.run_ffmpeg(endless_argv(binaries), tmp_path, limited, lambda _: None, 30)
     assert caught.value.message.startswith("FFmpeg error")
     assert ffmpeg_children() == set()

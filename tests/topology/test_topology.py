@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -59,7 +58,7 @@ def test_every_format_goes_through_s3(
     probe = subprocess.run(
         [binaries.ffprobe, "-v", "error", "-show_entries", "format=format_name", "-of", "csv=p=0",
          f"{cluster.api_url}/videos/stream/{hls}"],
-        capture_output=True, text=True, check=True, env={**os.environ, **binaries.env},
+        capture_output=True, text=True, check=True, env=binaries.process_env,
     )  # fmt: skip
     assert probe.stdout.strip() == "hls"
     # Nothing went to local disk: the scratch dir holds only (now empty) temp space.

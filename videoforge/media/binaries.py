@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,11 @@ class FFmpegBinaries:
     env: dict[str, str] = field(default_factory=dict)
     # Put before every command line: resource limits and niceness (see wiring).
     prefix: tuple[str, ...] = ()
+
+    @property
+    def process_env(self) -> dict[str, str]:
+        """The environment to run these binaries in: ours, plus their own extras."""
+        return {**os.environ, **self.env}
 
 
 def _wheel_dir() -> Path | None:

@@ -11,7 +11,7 @@ import shlex
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -23,6 +23,7 @@ from videoforge.errors import (
     UnsupportedMedia,
 )
 from videoforge.media import probe
+from videoforge.media.binaries import FFmpegBinaries
 from videoforge.models import MediaInfo
 from videoforge.processes import dying_with_parent
 
@@ -37,17 +38,17 @@ _NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
 _LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
 
 
-def _start(
-    argv: list[str], cwd: Path | None, env: Mapping[str, str], prefix: Sequence[str] = ()
-) -> subprocess.Popen[str]:
+def _start(argv: list[str], cwd: Path | None, binaries: FFmpegBinaries) -> subprocess.Popen[str]:
     log.debug("running %s", shlex.join(argv))
     # prefix: resource limits and niceness (prlimit, nice), applied to ffmpeg alone.
-    full_argv, preexec = dying_with_parent([*prefix, *argv])  # dies if its worker is killed
+    full_argv, preexec = dying_with_parent(
+        [*binaries.prefix, *argv]
+    )  # dies if its worker is killed
     try:
         return subprocess.Popen(
             full_argv,
             cwd=cwd,
-            env={**os.environ, **env},
+            env=binaries.process_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -73,11 +74,9 @@ def _close_pipes(process: subprocess.Popen[str]) -> None:
             stream.close()
 
 
-def run_ffprobe(
-    argv: list[str], env: Mapping[str, str], timeout_s: float = 30.0, prefix: Sequence[str] = ()
-) -> str:
+def run_ffprobe(argv: list[str], binaries: FFmpegBinaries, timeout_s: float = 30.0) -> str:
     """Run ffprobe and return its stdout; any failure means the file is not usable media."""
-    process = _start(argv, cwd=None, env=env, prefix=prefix)
+    process = _start(argv, cwd=None, binaries=binaries)
     try:
         stdout, stderr = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
@@ -97,23 +96,17 @@ def run_ffprobe(
     return stdout
 
 
-def probe_media(
-    ffprobe: str,
-    env: Mapping[str, str],
-    path: Path,
-    prefix: Sequence[str] = (),
-    max_pixels: int | None = None,
-) -> MediaInfo:
+def probe_media(binaries: FFmpegBinaries, path: Path, max_pixels: int | None = None) -> MediaInfo:
     """Probe a local file; UnsupportedMedia unless it is a video we can transcode."""
     with path.open("rb") as handle:
         probe.refuse_lists(handle.read(64))
-    argv = probe.probe_argv(ffprobe, path, max_pixels)
-    return probe.parse_probe(run_ffprobe(argv, env, prefix=prefix))
+    argv = probe.probe_argv(binaries.ffprobe, path, max_pixels)
+    return probe.parse_probe(run_ffprobe(argv, binaries))
 
 
-def binary_version(binary: str, env: Mapping[str, str]) -> str:
+def binary_version(binaries: FFmpegBinaries) -> str:
     """First line of `binary -version`, for the start-up log."""
-    process = _start([binary, "-hide_banner", "-version"], cwd=None, env=env)
+    process = _start([binaries.ffmpeg, "-hide_banner", "-version"], cwd=None, binaries=binaries)
     try:
         stdout, _ = process.communicate(timeout=VERSION_TIMEOUT_S)
     finally:
@@ -125,17 +118,16 @@ def binary_version(binary: str, env: Mapping[str, str]) -> str:
 def run_ffmpeg(
     argv: list[str],
     cwd: Path,
-    env: Mapping[str, str],
+    binaries: FFmpegBinaries,
     on_progress_line: Callable[[str], None],
     timeout_s: float,
-    prefix: Sequence[str] = (),
 ) -> None:
     """Run ffmpeg to completion, feeding each stdout line to `on_progress_line`.
 
     The whole process group is killed on every exit path: success, error, timeout, and any
     exception raised by the callback or delivered to this thread (soft time limit, cancel).
     """
-    process = _start(argv, cwd=cwd, env=env, prefix=prefix)
+    process = _start(argv, cwd=cwd, binaries=binaries)
     stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     drain = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
     drain.start()
