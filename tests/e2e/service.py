@@ -61,15 +61,20 @@ class Service:
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 60) -> int:
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout_s)
+        return signal_and_wait(self.process, sig, timeout_s)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
+
+
+def signal_and_wait(process: subprocess.Popen[bytes], sig: int, timeout_s: float) -> int:
+    """Send `sig` unless the process already ended; return its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    return process.wait(timeout=timeout_s)
 
 
 def upload(client: httpx.Client, path: Path, name: str | None = None) -> dict[str, Any]:

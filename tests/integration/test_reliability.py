@@ -14,6 +14,7 @@ from tests.integration.conftest import EngineFactory, FlakyStorage
 from videoforge.errors import TransientError
 from videoforge.jobs.celery_app import QUEUE, TASK_NAME, create_celery
 from videoforge.jobs.reaper import queued_task_ids, reap
+from videoforge.jobs.store import lease_key
 from videoforge.models import JobState
 from videoforge.pipeline import Engine, RetryLater, run_job
 from videoforge.settings import Settings
@@ -72,7 +73,7 @@ def test_an_attempt_that_loses_its_lease_stops_without_writing(
     wait_state(engine, job.task_id, JobState.PROGRESS)
     seen = ffmpeg_children()
     # Another attempt takes the job over (as after a network partition and a reaper round).
-    engine.jobs.client.set(f"videoforge:lease:{job.task_id}", "usurper/1", px=60_000)
+    engine.jobs.client.set(lease_key(job.task_id), "usurper/1", px=60_000)
     thread.join(timeout=10)
     assert not thread.is_alive() and outcome == [None]
     assert engine.jobs.state(job.task_id) is not JobState.SUCCESS

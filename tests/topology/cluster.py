@@ -14,6 +14,7 @@ import boto3
 import httpx
 from botocore.config import Config
 
+from tests.e2e.service import signal_and_wait
 from videoforge.jobs.celery_app import create_celery
 from videoforge.processes import free_port
 from videoforge.settings import Settings
@@ -112,9 +113,7 @@ class Role:
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 60) -> int:
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout=timeout_s)
+        return signal_and_wait(self.process, sig, timeout_s)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
