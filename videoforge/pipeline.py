@@ -26,8 +26,6 @@ from videoforge.storage import Storage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Engine", "Interrupted", "RetryLater", "retry_delay_s", "run_job"]
-
 
 @dataclass(frozen=True)
 class Engine:

@@ -63,9 +63,13 @@ def _start(argv: list[str], cwd: Path | None, binaries: FFmpegBinaries) -> subpr
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
     if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _sigkill_group(process)
     process.wait()
+
+
+def _sigkill_group(process: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _close_pipes(process: subprocess.Popen[str]) -> None:
@@ -152,9 +156,9 @@ def run_ffmpeg(
 
 
 def _expire(process: subprocess.Popen[str], timed_out: threading.Event) -> None:
+    # On the watchdog thread: kill, but leave waiting to the thread that reads ffmpeg.
     timed_out.set()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _sigkill_group(process)
 
 
 def _drain(stream: IO[str] | None, tail: collections.deque[str]) -> None:
