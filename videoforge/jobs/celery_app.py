@@ -68,11 +68,12 @@ def _reset_after_fork(**_: Any) -> None:
     _engine.cache_clear()
     # A pool child replaces one that may have been SIGKILLed (hard time limit, OOM) before
     # it could remove its scratch dir: the dead child's pid makes the dir sweepable.
-    for settings in _known_settings:
+    for settings in _settings_of_app.values():
         workspace.sweep_orphans(settings.temp_dir)
 
 
-_known_settings: list[Settings] = []
+# The settings each app was made with, for the worker signals (which only get the app).
+_settings_of_app: dict[int, Settings] = {}
 
 
 @setup_logging.connect
@@ -87,7 +88,8 @@ def _use_videoforge_logging(**_: Any) -> None:
 
 @worker_init.connect
 def _sweep_scratch(sender: Any = None, **_: Any) -> None:
-    settings: Settings | None = getattr(sender.app, "videoforge_settings", None)
+    # Pools other than prefork never send worker_process_init: sweep once at start too.
+    settings = _settings_of_app.get(id(sender.app))
     if settings is not None:
         workspace.sweep_orphans(settings.temp_dir)
 
@@ -95,7 +97,7 @@ def _sweep_scratch(sender: Any = None, **_: Any) -> None:
 @worker_ready.connect
 def _start_reaper(sender: Any = None, **_: Any) -> None:
     app = sender.app
-    settings: Settings | None = getattr(app, "videoforge_settings", None)
+    settings = _settings_of_app.get(id(app))
     if settings is None:
         return
     engine = _engine(settings)
@@ -108,8 +110,7 @@ def _start_reaper(sender: Any = None, **_: Any) -> None:
 
 def register_task(app: Celery, settings: Settings) -> None:
     """Define the transcode task on `app`."""
-    app.videoforge_settings = settings  # type: ignore[attr-defined]
-    _known_settings.append(settings)
+    _settings_of_app[id(app)] = settings
 
     def on_failure(_task: Task[Any, Any], exc: Exception, task_id: str, *_: Any) -> None:
         # The hard limit kills the pool child; this runs in the worker's main process. The
