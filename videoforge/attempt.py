@@ -119,6 +119,10 @@ def _progress_writer(
         now = time.monotonic()
         if snapshot is None or now - last_write < PROGRESS_WRITE_INTERVAL_S:
             return
+        if snapshot.percent >= 100:
+            # ffmpeg's last block: the encode is done but publishing is not, and a PROGRESS
+            # record at 100% would tell clients the job is finished. SUCCESS says that.
+            return
         last_write = now
         # Progress is best effort: a Redis blip must not cost the transcode.
         with contextlib.suppress(TransientError):
