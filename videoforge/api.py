@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from videoforge import files
 from videoforge.errors import Conflict, NotFound, Unauthorized
-from videoforge.jobs.store import JobStore
 from videoforge.models import STATUS_BY_STATE, Job, JobState, OutputFormat
 from videoforge.schemas import (
     ErrorBody,
@@ -89,19 +88,9 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         )
     finally:
         await run_in_threadpool(received.path.unlink, missing_ok=True)
+    await run_in_threadpool(services.catalog.add, source)
     await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
-    media = source.media
-    return UploadResponse(
-        file_id=source.file_id,
-        filename=source.filename,
-        original_name=source.original_name,
-        size_bytes=received.size_bytes,
-        duration_s=media.duration_s,
-        width=media.display_size[0],
-        height=media.display_size[1],
-        video_codec=media.video_codec,
-        audio_codec=media.audio_codec,
-    )
+    return UploadResponse.of(source)
 
 
 @router.post("/transcode/{file_id}", response_model=TranscodeResponse)
@@ -120,14 +109,28 @@ def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> Tr
 @router.get("/task/{task_id}", response_model=TaskStatus)
 def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
     """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
-    body = _task_status(services.engine.jobs, task_id).model_dump(mode="json")
-    if services.auth_required and body.get("result"):
-        # Players cannot send keys: give them URLs that carry a signature instead.
-        ttl_s, name = services.engine.settings.signed_url_ttl_s, body["output_name"]
-        body["result"]["stream_url"] = services.keys.signed_path("stream", name, ttl_s)
-        body["result"]["download_url"] = services.keys.signed_path("download", name, ttl_s)
+    return JSONResponse(task_body(services, services.engine.jobs.get(task_id)))
+
+
+def output_urls(services: Services, name: str) -> dict[str, str]:
+    """Where to stream and download an output; signed when keys are required, because
+    players and download links cannot send keys."""
+    if not services.auth_required:
+        return {"stream_url": f"/videos/stream/{name}", "download_url": f"/videos/download/{name}"}
+    ttl_s = services.engine.settings.signed_url_ttl_s
+    return {
+        "stream_url": services.keys.signed_path("stream", name, ttl_s),
+        "download_url": services.keys.signed_path("download", name, ttl_s),
+    }
+
+
+def task_body(services: Services, job: Job) -> dict[str, Any]:
+    """A job as the API shows it (TaskStatus), with URLs in the result of a finished one."""
+    body = _task_status(job).model_dump(mode="json")
+    if body.get("result"):
+        body["result"].update(output_urls(services, job.output_name))
     # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown).
-    return JSONResponse({key: value for key, value in body.items() if value is not None})
+    return {key: value for key, value in body.items() if value is not None}
 
 
 @router.post("/task/{task_id}/cancel", response_model=TaskStatus)
@@ -140,14 +143,13 @@ def cancel_task(task_id: str, services: ServicesDep) -> JSONResponse:
         state = jobs.state(task_id)
         if state is not JobState.REVOKED:
             raise Conflict(f"task {task_id} already ended: {state}")
-    return task_status(task_id, services)
+    return JSONResponse(task_body(services, jobs.get(task_id)))
 
 
 _STATES_WITH_ERROR = (JobState.FAILURE, JobState.RETRY, JobState.REVOKED)
 
 
-def _task_status(jobs: JobStore, task_id: str) -> TaskStatus:
-    job = jobs.get(task_id)
+def _task_status(job: Job) -> TaskStatus:
     return TaskStatus(
         task_id=job.task_id,
         state=job.state,

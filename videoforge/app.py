@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from videoforge import __version__, api, delivery, http_security
+from videoforge import __version__, api, delivery, http_security, library
 from videoforge.api import authorize
 from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
 from videoforge.metrics import RedisCollector
@@ -43,6 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     http_security.install(app, settings)
     app.include_router(api.router)
     app.include_router(delivery.router)
+    app.include_router(library.router)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)

@@ -1,4 +1,5 @@
-"""Source files: accepting a probed upload into storage, and looking one up."""
+"""Source files: accepting a probed upload into storage, looking one up, and deleting one
+with everything made from it."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videoforge.errors import NotFound
+from videoforge.errors import Conflict, NotFound
 from videoforge.http_security import safe_original_name
 from videoforge.media import probe, run
-from videoforge.models import SourceFile
+from videoforge.models import JobState, SourceFile
+from videoforge.outputs import remove_output
 from videoforge.settings import Settings
 from videoforge.storage import meta_key, source_key
 
 if TYPE_CHECKING:
+    from videoforge.catalog import FileCatalog
     from videoforge.pipeline import Engine
 
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -63,6 +66,28 @@ def lookup(engine: Engine, file_id: str) -> SourceFile:
     except NotFound:
         raise NotFound(f"no file {file_id}") from None
     return SourceFile.from_dict(json.loads(raw))
+
+
+def delete(engine: Engine, catalog: FileCatalog, file_id: str) -> None:
+    """Remove a file, its outputs and its job records; Conflict while a job is unfinished.
+
+    The record goes last: if storage fails half-way, the file is still there and a second
+    DELETE finishes the work."""
+    lookup(engine, file_id)
+    jobs = engine.jobs.jobs_for_file(file_id)
+    unfinished = [job.task_id for job in jobs if not job.state.is_terminal]
+    if unfinished:
+        raise Conflict(
+            f"file {file_id} has {len(unfinished)} unfinished job(s) ({', '.join(unfinished)}): "
+            "cancel them or wait for them to end"
+        )
+    for job in jobs:
+        if job.state is JobState.SUCCESS:
+            remove_output(engine.storage, job.output_name)
+    engine.storage.delete(source_key(file_id))
+    engine.storage.delete(meta_key(file_id))
+    catalog.remove(file_id)
+    engine.jobs.delete_finished(file_id, [job.task_id for job in jobs])
 
 
 def _suffix(original_name: str, format_name: str) -> str:

@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
-from videoforge.models import JobState, OutputFormat
+from videoforge.models import JobState, OutputFormat, SourceFile
 
 
-class UploadResponse(BaseModel):
+class FileSummary(BaseModel):
     file_id: str
     filename: str
-    message: str = "Video uploaded successfully"
     original_name: str
+    created_at: float
     size_bytes: int
     duration_s: float
-    width: int
-    height: int
+    width: int = Field(description="Display width (after rotation)")
+    height: int = Field(description="Display height (after rotation)")
+    fps: float
     video_codec: str
     audio_codec: str | None
+    container: str = Field(description="ffprobe's format name")
+
+    @classmethod
+    def of(cls, source: SourceFile) -> Self:
+        """The summary of an accepted file."""
+        media = source.media
+        width, height = media.display_size
+        return cls(
+            file_id=source.file_id,
+            filename=source.filename,
+            original_name=source.original_name,
+            created_at=source.created_at,
+            size_bytes=media.size_bytes,
+            duration_s=media.duration_s,
+            width=width,
+            height=height,
+            fps=media.fps,
+            video_codec=media.video_codec,
+            audio_codec=media.audio_codec,
+            container=media.format_name,
+        )
+
+
+class UploadResponse(FileSummary):
+    message: str = "Video uploaded successfully"
 
 
 class TranscodeRequest(BaseModel):
@@ -80,3 +106,33 @@ class FileStatus(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+class OutputSummary(BaseModel):
+    output_name: str
+    task_id: str
+    format: OutputFormat
+    width: int
+    height: int
+    size_bytes: int
+    stream_url: str
+    download_url: str
+
+
+class FileDetails(FileSummary):
+    jobs: list[TaskStatus] = Field(description="Every job of the file, oldest first")
+    outputs: list[OutputSummary] = Field(description="The finished outputs")
+
+
+class FilePage(BaseModel):
+    items: list[FileSummary]
+    total: int
+    offset: int
+    limit: int
+
+
+class TaskPage(BaseModel):
+    items: list[TaskStatus]
+    total: int
+    offset: int
+    limit: int

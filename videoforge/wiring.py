@@ -12,6 +12,7 @@ import redis
 from pydantic import ValidationError
 
 from videoforge.auth import KeyStore, keys_required
+from videoforge.catalog import FileCatalog
 from videoforge.errors import StartupError, VideoforgeError
 from videoforge.jobs.celery_app import QUEUE
 from videoforge.jobs.executor import Executor
@@ -131,6 +132,7 @@ class Services:
     engine: Engine
     executor: Executor
     keys: KeyStore
+    catalog: FileCatalog
     auth_required: bool
 
 
@@ -151,5 +153,6 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         executor=executor,
         keys=KeyStore(engine.jobs.client),
+        catalog=FileCatalog(engine.jobs.client),
         auth_required=keys_required(settings.api_keys_required, settings.host),
     )

@@ -21,9 +21,22 @@ def test_openapi_lists_every_route_with_unique_operation_ids() -> None:
         "/videos/status/{file_id}",
         "/videos/stream/{filename}",
         "/videos/download/{filename}",
+        "/videos",
+        "/videos/tasks",
+        "/videos/{file_id}",
+        "/videos/task/{task_id}/events",
     }
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert [i for i, n in collections.Counter(ids).items() if n > 1] == []
     upload = spec["paths"]["/videos/upload"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
     assert {"206", "416"} <= set(spec["paths"]["/videos/stream/{filename}"]["get"]["responses"])
+
+
+def test_library_routes_are_documented() -> None:
+    spec = create_app(Settings(_env_file=None)).openapi()
+    assert set(spec["paths"]["/videos/{file_id}"]) == {"get", "delete"}
+    events = spec["paths"]["/videos/task/{task_id}/events"]["get"]["responses"]["200"]
+    assert "text/event-stream" in events["content"]
+    listing = spec["paths"]["/videos"]["get"]["parameters"]
+    assert {p["name"] for p in listing} == {"limit", "offset"}

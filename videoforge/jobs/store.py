@@ -31,6 +31,11 @@ def file_jobs_key(file_id: str) -> str:
     return f"{PREFIX}:file:{file_id}:jobs"
 
 
+# Every job by creation time, for listing newest first.
+RECENT_JOBS_KEY = f"{PREFIX}:jobs:recent"
+# The file catalog (see catalog.py): file ids by upload time, and their records.
+FILES_KEY = f"{PREFIX}:files"
+FILE_RECORDS_KEY = f"{PREFIX}:files:records"
 # Jobs not yet SUCCESS or FAILURE: what a restarted executor or a reaper must look at.
 ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
 # One hash of counters and histogram buckets shared by every process (see metrics.py).
@@ -102,6 +107,7 @@ class JobStore:
             pipe.hset(job_key(job.task_id), mapping=fields)
             pipe.rpush(file_jobs_key(job.file_id), job.task_id)
             pipe.sadd(ACTIVE_JOBS_KEY, job.task_id)
+            pipe.zadd(RECENT_JOBS_KEY, {job.task_id: job.created_at})
             pipe.execute()
 
     def get(self, task_id: str) -> Job:
@@ -177,13 +183,33 @@ class JobStore:
         """Every job of a file, oldest first."""
         with redis_errors():
             task_ids = self.client.lrange(file_jobs_key(file_id), 0, -1)
-        jobs = []
-        for task_id in task_ids:
-            try:
-                jobs.append(self.get(_text(task_id)))
-            except NotFound:
-                continue
-        return jobs
+        return self._get_many([_text(task_id) for task_id in task_ids])
+
+    def recent(self, offset: int, limit: int) -> tuple[list[Job], int]:
+        """`limit` jobs from `offset`, newest first, and how many there are in all."""
+        with redis_errors():
+            task_ids: list[bytes] = self.client.zrevrange(
+                RECENT_JOBS_KEY, offset, offset + limit - 1
+            )  # type: ignore[assignment]
+            total = int(self.client.zcard(RECENT_JOBS_KEY))
+        return self._get_many([_text(task_id) for task_id in task_ids]), total
+
+    def delete_finished(self, file_id: str, task_ids: list[str]) -> None:
+        """Forget the records of a file's jobs (all finished: the caller checked)."""
+        with redis_errors():
+            pipe = self.client.pipeline()
+            pipe.delete(file_jobs_key(file_id), *(job_key(task_id) for task_id in task_ids))
+            if task_ids:
+                pipe.zrem(RECENT_JOBS_KEY, *task_ids)
+            pipe.execute()
+
+    def _get_many(self, task_ids: list[str]) -> list[Job]:
+        with redis_errors():
+            pipe = self.client.pipeline(transaction=False)
+            for task_id in task_ids:
+                pipe.hgetall(job_key(task_id))
+            records = pipe.execute() if task_ids else []
+        return [_decode(raw) for raw in records if raw]  # a record may have been deleted
 
     def ping(self) -> None:
         """Raise TransientError unless Redis answers."""

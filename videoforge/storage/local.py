@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -77,7 +78,13 @@ class LocalStorage:
         return _chunks(handle, start, end)
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        if path.parent.parent != self.root:
+            # A file's own folder (sources/{file_id}) goes with its last object; top-level
+            # folders stay, so concurrent writers never lose theirs.
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
 
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it

@@ -1,0 +1,42 @@
+"""The catalog of accepted files, kept in Redis beside the jobs: newest-first order and each
+file's record, so listing never reads object storage."""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+from videoforge.jobs.store import FILE_RECORDS_KEY, FILES_KEY, redis_errors
+from videoforge.models import SourceFile
+
+
+class FileCatalog:
+    """Which files exist, newest first. Storage's meta.json stays the record a job reads."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def add(self, source: SourceFile) -> None:
+        """List an accepted file."""
+        with redis_errors():
+            pipe = self.client.pipeline()
+            pipe.hset(FILE_RECORDS_KEY, source.file_id, json.dumps(source.to_dict()))
+            pipe.zadd(FILES_KEY, {source.file_id: source.created_at})
+            pipe.execute()
+
+    def page(self, offset: int, limit: int) -> tuple[list[SourceFile], int]:
+        """`limit` files from `offset`, newest first, and how many there are in all."""
+        with redis_errors():
+            file_ids: list[bytes] = self.client.zrevrange(FILES_KEY, offset, offset + limit - 1)  # type: ignore[assignment]
+            total = int(self.client.zcard(FILES_KEY))
+            raw = self.client.hmget(FILE_RECORDS_KEY, file_ids) if file_ids else []
+        return [SourceFile.from_dict(json.loads(item)) for item in raw if item], total
+
+    def remove(self, file_id: str) -> None:
+        """Drop a file from the listing."""
+        with redis_errors():
+            pipe = self.client.pipeline()
+            pipe.zrem(FILES_KEY, file_id)
+            pipe.hdel(FILE_RECORDS_KEY, file_id)
+            pipe.execute()

@@ -1,0 +1,114 @@
+"""Browsing and managing what was uploaded: files and jobs newest first, one file's details,
+deleting a file, and a job's live updates as Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from videoforge import files
+from videoforge.api import ERRORS, ServicesDep, authorize, output_urls, task_body
+from videoforge.errors import TransientError, VideoforgeError
+from videoforge.models import Job, JobState
+from videoforge.schemas import FileDetails, FilePage, FileSummary, TaskPage
+from videoforge.wiring import Services
+
+# How often an event stream looks at the job record; progress is written about once a second.
+EVENT_POLL_S = 0.5
+# A browser's EventSource reconnects after this long if the stream breaks.
+EVENT_RETRY_MS = 2000
+
+router = APIRouter(
+    prefix="/videos", tags=["library"], responses=ERRORS, dependencies=[Depends(authorize)]
+)
+Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
+
+
+@router.get("", response_model=FilePage)
+def list_files(services: ServicesDep, limit: Limit = 20, offset: Offset = 0) -> FilePage:
+    """Uploaded files, newest first."""
+    sources, total = services.catalog.page(offset, limit)
+    return FilePage(
+        items=[FileSummary.of(s) for s in sources], total=total, offset=offset, limit=limit
+    )
+
+
+@router.get("/tasks", response_model=TaskPage)
+def list_tasks(services: ServicesDep, limit: Limit = 20, offset: Offset = 0) -> JSONResponse:
+    """Jobs of every file, newest first."""
+    jobs, total = services.engine.jobs.recent(offset, limit)
+    items = [task_body(services, job) for job in jobs]
+    return JSONResponse({"items": items, "total": total, "offset": offset, "limit": limit})
+
+
+async def existing_job(task_id: str, services: ServicesDep) -> Job:
+    """The job named in the path; unknown ids get a 404 before any stream starts."""
+    return await run_in_threadpool(services.engine.jobs.get, task_id)
+
+
+@router.get("/task/{task_id}/events", response_class=EventSourceResponse)
+async def task_events(
+    job: Annotated[Job, Depends(existing_job)], services: ServicesDep
+) -> AsyncIterator[ServerSentEvent]:
+    """`status` events, each the job as GET /videos/task/{task_id} shows it, whenever it
+    changes, until it ends. Comments keep quiet streams open."""
+    async for event in _job_events(services, job):
+        yield event
+
+
+async def _job_events(services: Services, job: Job) -> AsyncIterator[ServerSentEvent]:
+    shown: tuple[JobState, float] | None = None
+    while True:
+        if (job.state, job.updated_at) != shown:
+            shown = (job.state, job.updated_at)
+            body = await run_in_threadpool(task_body, services, job)
+            yield ServerSentEvent(data=body, event="status", retry=EVENT_RETRY_MS)
+        if job.state.is_terminal:
+            return
+        await asyncio.sleep(EVENT_POLL_S)
+        try:
+            job = await run_in_threadpool(services.engine.jobs.get, job.task_id)
+        except TransientError:
+            continue  # Redis is restarting: the stream waits, as a poller would
+        except VideoforgeError as exc:  # the job was deleted with its file
+            yield ServerSentEvent(data={"detail": exc.message}, event="error")
+            return
+
+
+@router.get("/{file_id}", response_model=FileDetails)
+def file_details(file_id: str, services: ServicesDep) -> JSONResponse:
+    """A file's probe metadata, its jobs (oldest first) and its finished outputs."""
+    source = files.lookup(services.engine, file_id)
+    jobs = services.engine.jobs.jobs_for_file(file_id)
+    body: dict[str, Any] = FileSummary.of(source).model_dump(mode="json")
+    body["jobs"] = [task_body(services, job) for job in jobs]
+    body["outputs"] = [_output(services, job) for job in jobs if job.state is JobState.SUCCESS]
+    return JSONResponse(body)
+
+
+@router.delete("/{file_id}", status_code=204, response_class=Response)
+def delete_file(file_id: str, services: ServicesDep) -> Response:
+    """Delete a file, all its outputs and its job records; 409 while one of its jobs is
+    queued or running."""
+    files.delete(services.engine, services.catalog, file_id)
+    return Response(status_code=204)
+
+
+def _output(services: Services, job: Job) -> dict[str, Any]:
+    result = job.result or {}
+    return {
+        "output_name": job.output_name,
+        "task_id": job.task_id,
+        "format": job.format.value,
+        "width": result.get("width", 0),
+        "height": result.get("height", 0),
+        "size_bytes": result.get("size_bytes", 0),
+        **output_urls(services, job.output_name),
+    }
