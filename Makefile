@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
+# Browser tests drive Debian's Chromium (Playwright's own browser download fails offline).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test unit e2e lint format bench lock clean
+.PHONY: install run test unit e2e screenshots lint format bench lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,17 +18,31 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --config-settings editable_mode=compat -e .
 	touch $(STAMP)
 
+# hls.js and Swagger UI, pinned in package-lock.json; the API serves them from node_modules.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+$(CHROMIUM):
+	@test "$$(id -u)" = 0 || { echo "browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 run: install
 	$(BIN)/videoforge serve
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/pytest
 
 unit: install
 	$(BIN)/pytest tests/unit
 
-e2e: install
+e2e: install $(CHROMIUM)
 	$(BIN)/pytest tests/e2e
+
+# Refresh the pictures of the page in docs/ (the browser tests take them).
+screenshots: install $(CHROMIUM)
+	mkdir -p docs
+	VIDEOFORGE_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/pytest -q tests/e2e/test_page.py -k "hls or phone"
 
 lint: install
 	$(BIN)/ruff check videoforge tests bench
@@ -45,4 +62,4 @@ lock:
 	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from videoforge import __version__, api, delivery, http_security, library
+from videoforge import __version__, api, delivery, http_security, library, page
 from videoforge.api import authorize
 from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
 from videoforge.metrics import RedisCollector
@@ -39,11 +39,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         version=__version__,
         description="Upload videos, transcode them to HLS, MP4 or WebM, and stream the results.",
         lifespan=lifespan,
+        docs_url=None,  # page.install serves Swagger UI from local files, not a CDN
+        redoc_url=None,
     )
     http_security.install(app, settings)
     app.include_router(api.router)
     app.include_router(delivery.router)
     app.include_router(library.router)
+    page.install(app, settings)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)

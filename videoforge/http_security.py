@@ -19,24 +19,45 @@ HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
-# JSON and media need nothing from the page; /docs loads Swagger UI's scripts and styles.
-CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-_DOCS = ("/docs", "/redoc")
+# JSON and media need nothing from a page. The web page loads only our own files; hls.js
+# fetches segments and runs its worker from a blob. Swagger UI starts from an inline script.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:{s3}; "
+    "connect-src 'self'{s3}; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def csp_by_path(settings: Settings) -> dict[str, bytes]:
+    """The Content-Security-Policy of each page; every other answer gets API_CSP."""
+    s3 = ""
+    if settings.presigned_redirects and settings.minio_endpoint:
+        # Players follow redirects to presigned URLs: S3 (its public address) serves media.
+        from videoforge.storage.s3 import endpoint_url  # boto3 loads only where S3 is used
+
+        endpoint = settings.public_s3_endpoint or settings.minio_endpoint
+        s3 = " " + endpoint_url(endpoint, settings.minio_secure)
+    return {"/": PAGE_CSP.format(s3=s3).encode(), "/docs": DOCS_CSP.encode()}
 
 
 class SecurityHeaders:
     """Pure ASGI middleware (streams pass through untouched) that adds the headers above."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, csp_by_path: dict[str, bytes]) -> None:
         self.app = app
+        self.csp_by_path = csp_by_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = [*HEADERS]
-        if not str(scope.get("path", "")).startswith(_DOCS):
-            extra.append(CSP)
+        csp = self.csp_by_path.get(str(scope.get("path", "")), API_CSP.encode())
+        extra = [*HEADERS, (b"content-security-policy", csp)]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -57,7 +78,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "Range"],
             expose_headers=["Content-Range", "Content-Length", "Accept-Ranges"],
         )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, csp_by_path=csp_by_path(settings))
 
 
 def safe_original_name(name: str, limit: int = 120) -> str:

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     videoforge_executor: ExecutorKind = Field(
         default=ExecutorKind.CELERY, description="`celery` (workers) or `inline` (API threads)"
     )
+    node_modules_dir: Path | None = Field(
+        default=None,
+        description="Where `npm ci` installed hls.js and Swagger UI for the web page; "
+        "default: node_modules in the source checkout",
+    )
     ffmpeg_path: str | None = Field(default=None, description="ffmpeg binary to use")
     ffprobe_path: str | None = Field(default=None, description="ffprobe binary to use")
     log_level: str = Field(

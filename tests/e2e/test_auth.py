@@ -93,6 +93,11 @@ def test_security_headers_are_on_every_answer(locked: Service) -> None:
             assert headers["x-frame-options"] == "DENY"
             assert headers["referrer-policy"] == "no-referrer"
             assert "default-src 'none'" in headers["content-security-policy"]
+        # The page itself is public (it asks for a key); it may load only its own files.
+        page = client.get("/")
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert client.get("/videos").status_code == 401
         # CORS is off unless CORS_ALLOW_ORIGINS is set.
         preflight = client.options(
             "/videos/upload",

@@ -96,6 +96,8 @@ def test_dockerfile_commands_match_compose(compose: dict[str, Any]) -> None:
         assert cmd is not None
         assert yaml.safe_load(cmd.group(1)) == compose["services"][service]["command"]
         assert "requirements.lock" in text
+    api = (ROOT / "Dockerfile").read_text()
+    assert "npm ci --ignore-scripts" in api and "NODE_MODULES_DIR=/app/node_modules" in api
     worker = (ROOT / "Dockerfile.worker").read_text()
     assert "apt-get install -y --no-install-recommends ffmpeg" in worker
     assert "FFMPEG_PATH=/usr/bin/ffmpeg" in worker and "FFPROBE_PATH=/usr/bin/ffprobe" in worker

@@ -1,0 +1,338 @@
+// The videoforge page: upload, transcode with live progress, play, list, delete.
+// Plain browser JavaScript with no build step; hls.js is served from the server's npm install.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const ACTIVE = new Set(["PENDING", "STARTED", "PROGRESS", "RETRY"]);
+const STATUS_WORDS = {
+  PENDING: "Queued", STARTED: "Starting", PROGRESS: "Transcoding", RETRY: "Retrying",
+  SUCCESS: "Done", FAILURE: "Failed", REVOKED: "Cancelled",
+};
+const KEY_STORAGE = "videoforge.apiKey";
+const LIST_REFRESH_MS = 5000;
+let hls = null; // the hls.js instance playing now, if any
+
+// ---- talking to the API -------------------------------------------------------------------
+
+function authHeaders() {
+  const key = localStorage.getItem(KEY_STORAGE);
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+function problem(status, body) {
+  // The API answers every error as {"detail": "..."}: show that sentence.
+  if (status === 401) $("#key-panel").hidden = false;
+  const detail = body && typeof body.detail === "string" ? body.detail : null;
+  return new Error(detail || `the server answered ${status}`);
+}
+
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers: { ...authHeaders(), ...options.headers } });
+  } catch (err) {
+    throw new Error("cannot reach the videoforge server");
+  }
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw problem(response.status, body);
+  return body;
+}
+
+function uploadFile(file, onProgress) {
+  // XMLHttpRequest, because fetch cannot report upload progress.
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/videos/upload");
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.responseType = "json";
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
+    xhr.onload = () => (xhr.status === 200 ? resolve(xhr.response) : reject(problem(xhr.status, xhr.response)));
+    xhr.onerror = () => reject(new Error("the upload was interrupted"));
+    const form = new FormData();
+    form.append("file", file);
+    xhr.send(form);
+  });
+}
+
+async function followTask(taskId, onStatus) {
+  // Server-Sent Events read through fetch (EventSource cannot send an API key);
+  // if the stream breaks, polling takes over until the job ends.
+  let last = null;
+  try {
+    const response = await fetch(`/videos/task/${taskId}/events`, { headers: authHeaders() });
+    if (!response.ok) throw problem(response.status, await response.json().catch(() => null));
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const status = parseEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (status) { last = status; onStatus(status); }
+      }
+    }
+  } catch (err) {
+    if (err.message.startsWith("no task")) throw err;
+  }
+  while (!last || ACTIVE.has(last.state)) {
+    if (last) await new Promise((r) => setTimeout(r, 1000));
+    last = await api(`/videos/task/${taskId}`);
+    onStatus(last);
+  }
+  return last;
+}
+
+function parseEvent(block) {
+  let event = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) event = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+  }
+  if (event === "error") throw new Error(JSON.parse(data.join("\n")).detail);
+  return event === "status" && data.length ? JSON.parse(data.join("\n")) : null;
+}
+
+// ---- the submit flow ----------------------------------------------------------------------
+
+function showError(message) {
+  const box = $("#error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function setStage(stage, percent, detail) {
+  $(stage).hidden = false;
+  $(`${stage} progress`).value = percent;
+  if (detail !== undefined) $(`${stage} .stage-head span:last-child`).textContent = detail;
+}
+
+function describeProgress(status) {
+  const p = status.progress;
+  if (status.state === "SUCCESS") {
+    const speed = status.result && status.result.speed ? ` · encoded at ${status.result.speed}× real time` : "";
+    return `100%${speed}`;
+  }
+  if (!p) return status.error || "";
+  const eta = p.eta_seconds == null ? "" : ` · ${formatDuration(p.eta_seconds)} left`;
+  return `${p.percent.toFixed(0)}% · ${p.fps.toFixed(0)} fps · ${p.speed.toFixed(1)}×${eta}`;
+}
+
+function showStatus(status) {
+  $("#job-status").textContent = STATUS_WORDS[status.state] || status.state;
+  const percent = status.state === "SUCCESS" ? 100 : status.progress ? status.progress.percent : 0;
+  setStage("#transcode-stage", percent, describeProgress(status));
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const file = $("#file").files[0];
+  if (!file) return showError("Choose a video file first.");
+  showError("");
+  $("#start").disabled = true;
+  $("#transcode-stage").hidden = true;
+  try {
+    setStage("#upload-stage", 0, formatBytes(file.size));
+    const uploaded = await uploadFile(file, (sent, total) =>
+      setStage("#upload-stage", (100 * sent) / total, `${formatBytes(sent)} of ${formatBytes(total)}`));
+    setStage("#upload-stage", 100, `${formatBytes(file.size)} · probed: ${describeMedia(uploaded)}`);
+    const body = { resolution: $("#resolution").value, format: $("#format").value };
+    const job = await api(`/videos/transcode/${uploaded.file_id}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    showStatus({ state: "PENDING" });
+    refreshLists();
+    const final = await followTask(job.task_id, showStatus);
+    if (final.state !== "SUCCESS") throw new Error(`The transcode ${STATUS_WORDS[final.state].toLowerCase()}: ${final.error || "no reason given"}`);
+    play(final, uploaded.original_name);
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    $("#start").disabled = false;
+    refreshLists();
+  }
+}
+
+// ---- playing ------------------------------------------------------------------------------
+
+function play(status, title) {
+  const video = $("#player");
+  const result = status.result;
+  if (hls) { hls.destroy(); hls = null; }
+  video.removeAttribute("src");
+  $("#player-card").hidden = false;
+  $("#player-title").textContent = title || "Result";
+  $("#output-info").textContent = `${result.width}×${result.height} ${status.format.toUpperCase()} · ${formatBytes(result.size_bytes)}`;
+  $("#download-link").href = result.download_url;
+  if (status.format !== "hls") {
+    video.src = result.stream_url;
+  } else if (window.Hls && window.Hls.isSupported()) {
+    hls = new window.Hls();
+    hls.on(window.Hls.Events.ERROR, (_, data) => data.fatal && showError(`Playback failed: ${data.details}`));
+    hls.loadSource(result.stream_url);
+    hls.attachMedia(video);
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = result.stream_url; // Safari plays HLS natively
+  } else {
+    showError("This browser cannot play HLS, and hls.js did not load (run `make install` on the server).");
+  }
+  $("#player-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+$("#player").addEventListener("error", (e) => {
+  const err = e.target.error;
+  if (err) showError(`Playback failed: ${err.message || `media error ${err.code}`}`);
+});
+
+// ---- lists --------------------------------------------------------------------------------
+
+function cell(row, text, className) {
+  const td = row.insertCell();
+  if (text !== undefined) td.textContent = text;
+  if (className) td.className = className;
+  return td;
+}
+
+function button(parent, label, onClick, className = "link") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  parent.append(b);
+  return b;
+}
+
+function renderJobs(jobs, names) {
+  const body = $("#jobs tbody");
+  body.replaceChildren();
+  $("#jobs-empty").hidden = jobs.length > 0;
+  for (const job of jobs) {
+    const row = body.insertRow();
+    row.dataset.taskId = job.task_id;
+    const file = cell(row, names[job.file_id] || job.file_id.slice(0, 8), "name");
+    cell(row, `${job.format.toUpperCase()} ${job.result ? `${job.result.width}×${job.result.height}` : job.resolution.replace(":", "×")}`);
+    const state = cell(row);
+    const badge = document.createElement("span");
+    badge.className = `badge ${job.state}`;
+    badge.textContent = STATUS_WORDS[job.state] || job.state;
+    state.append(badge);
+    const detail = describeProgress(job);
+    if (detail && job.state !== "SUCCESS") {
+      const sub = document.createElement("span");
+      sub.className = "sub";
+      sub.textContent = detail;
+      state.append(sub);
+    }
+    cell(row, formatTime(job.created_at));
+    const actions = cell(row, undefined, "actions");
+    if (job.state === "SUCCESS") {
+      button(actions, "Play", () => play(job, file.textContent));
+      const link = document.createElement("a");
+      link.href = job.result.download_url;
+      link.textContent = "Download";
+      actions.append(link);
+    } else if (ACTIVE.has(job.state)) {
+      button(actions, "Cancel", () => act(api(`/videos/task/${job.task_id}/cancel`, { method: "POST" })));
+    }
+  }
+}
+
+function renderFiles(files) {
+  const body = $("#files tbody");
+  body.replaceChildren();
+  $("#files-empty").hidden = files.length > 0;
+  for (const file of files) {
+    const row = body.insertRow();
+    row.dataset.fileId = file.file_id;
+    cell(row, file.original_name, "name");
+    cell(row, describeMedia(file));
+    cell(row, formatBytes(file.size_bytes));
+    cell(row, formatTime(file.created_at));
+    const actions = cell(row, undefined, "actions");
+    button(actions, "Delete", () => {
+      if (confirm(`Delete ${file.original_name} and everything made from it?`)) {
+        act(api(`/videos/${file.file_id}`, { method: "DELETE" }));
+      }
+    }, "link danger");
+  }
+}
+
+async function act(request) {
+  try {
+    await request;
+    showError("");
+  } catch (err) {
+    showError(err.message);
+  }
+  refreshLists();
+}
+
+async function refreshLists() {
+  try {
+    const [files, jobs] = await Promise.all([api("/videos?limit=50"), api("/videos/tasks?limit=20")]);
+    const names = Object.fromEntries(files.items.map((f) => [f.file_id, f.original_name]));
+    renderFiles(files.items);
+    renderJobs(jobs.items, names);
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+// ---- formatting ---------------------------------------------------------------------------
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i += 1; }
+  return `${bytes.toFixed(i && bytes < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+function formatDuration(seconds) {
+  const s = Math.round(seconds);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+function formatTime(epochSeconds) {
+  return new Date(epochSeconds * 1000).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+}
+
+function describeMedia(file) {
+  const audio = file.audio_codec ? ` + ${file.audio_codec}` : ", no audio";
+  return `${file.width}×${file.height} ${file.video_codec}${audio}, ${formatDuration(file.duration_s)}`;
+}
+
+// ---- wiring -------------------------------------------------------------------------------
+
+function chooseFile(file) {
+  if (!file) return;
+  $("#file-name").textContent = `${file.name} (${formatBytes(file.size)})`;
+  showError("");
+}
+
+const drop = $("#drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  if (e.dataTransfer.files.length) {
+    $("#file").files = e.dataTransfer.files;
+    chooseFile(e.dataTransfer.files[0]);
+  }
+});
+$("#file").addEventListener("change", (e) => chooseFile(e.target.files[0]));
+$("#submit-form").addEventListener("submit", submit);
+$("#refresh").addEventListener("click", refreshLists);
+$("#key-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  localStorage.setItem(KEY_STORAGE, $("#api-key").value.trim());
+  $("#key-panel").hidden = true;
+  refreshLists();
+});
+
+refreshLists();
+setInterval(() => document.visibilityState === "visible" && refreshLists(), LIST_REFRESH_MS);
