@@ -46,6 +46,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(delivery.router)
     app.include_router(library.router)
+    app.include_router(library.events_router)
     page.install(app, settings)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -23,9 +23,20 @@ from videoforge.wiring import Services
 EVENT_POLL_S = 0.5
 # A browser's EventSource reconnects after this long if the stream breaks.
 EVENT_RETRY_MS = 2000
+ERRORS_TEXT = {401: "No or wrong API key", 404: "No such task", 503: "Job store unavailable"}
 
 router = APIRouter(
     prefix="/videos", tags=["library"], responses=ERRORS, dependencies=[Depends(authorize)]
+)
+# Errors before a stream starts are JSON; FastAPI would document them as event streams.
+_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+events_router = APIRouter(
+    prefix="/videos",
+    tags=["library"],
+    responses={
+        code: {"description": ERRORS_TEXT[code], "content": _JSON_ERROR} for code in ERRORS_TEXT
+    },
+    dependencies=[Depends(authorize)],
 )
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
@@ -53,7 +64,7 @@ async def existing_job(task_id: str, services: ServicesDep) -> Job:
     return await run_in_threadpool(services.engine.jobs.get, task_id)
 
 
-@router.get("/task/{task_id}/events", response_class=EventSourceResponse)
+@events_router.get("/task/{task_id}/events", response_class=EventSourceResponse)
 async def task_events(
     job: Annotated[Job, Depends(existing_job)], services: ServicesDep
 ) -> AsyncIterator[ServerSentEvent]:
