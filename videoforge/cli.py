@@ -1,25 +1,30 @@
-"""The `videoforge` command: serve (all-in-one), api, worker."""
+"""The `videoforge` command: serve (all-in-one), api, worker, keys; and the client commands
+(submit, status, download...) from videoforge.console."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from videoforge import wiring
-from videoforge.auth import KeyStore
-from videoforge.embedded_valkey import embedded_url
-from videoforge.errors import StartupError
-from videoforge.logs import configure_logging
-from videoforge.settings import Settings
+from videoforge import console
+
+if TYPE_CHECKING:
+    from videoforge.auth import KeyStore
+    from videoforge.settings import Settings
 
 cli = typer.Typer(help="videoforge: self-hosted video transcoding.", no_args_is_help=True)
 
 
 def _settings(**overrides: object) -> Settings:
+    # Imported here, not at the top: the client commands need none of the server's modules
+    # (Celery, FastAPI, boto3), and importing them would add a second to every one.
+    from videoforge import wiring
+    from videoforge.logs import configure_logging
+
     changes = {key: value for key, value in overrides.items() if value is not None}
     settings = wiring.load_settings(**changes)
     configure_logging(settings)
@@ -41,6 +46,7 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
 @cli.command()
 def api(host: HostOption = None, port: PortOption = None) -> None:
     """The API only; workers run elsewhere (needs REDIS_URL)."""
+    from videoforge import wiring
     from videoforge.serve import run_api
 
     run_api(wiring.require_redis(_settings(host=host, port=port)))
@@ -49,6 +55,7 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
 @cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(ctx: typer.Context) -> None:
     """A Celery worker (needs REDIS_URL); extra options go to `celery worker`."""
+    from videoforge import wiring
     from videoforge.serve import worker_argv, worker_env
 
     settings = wiring.require_redis(_settings())
@@ -61,6 +68,11 @@ cli.add_typer(keys_cli, name="keys")
 
 
 def _key_store() -> KeyStore:
+    from videoforge import wiring
+    from videoforge.auth import KeyStore
+    from videoforge.embedded_valkey import embedded_url
+    from videoforge.errors import StartupError
+
     settings = _settings()
     url = settings.redis_url or embedded_url(settings.data_dir)
     if not url:
@@ -89,6 +101,9 @@ def keys_revoke(key_id: str) -> None:
         typer.echo(f"videoforge: no key {key_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")
+
+
+console.register(cli)
 
 
 def main() -> None:

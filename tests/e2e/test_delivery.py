@@ -126,5 +126,8 @@ def test_head_and_download(client: httpx.Client, finished: dict[str, Any]) -> No
 def test_bad_or_unknown_names_never_escape(client: httpx.Client, name: str) -> None:
     for route in ("stream", "download"):
         response = client.get(f"/videos/{route}/{name}")
-        assert response.status_code == 404, (route, name, response.text)
         assert "root:" not in response.text
+        if response.request.url.path.startswith(f"/videos/{route}/"):
+            assert response.status_code == 404, (route, name, response.text)
+        else:  # httpx resolved `..` itself: the request is the file listing, not a file
+            assert response.json()["items"] is not None

@@ -1,0 +1,258 @@
+"""A small typed HTTP client for the videoforge API, used by the `videoforge` client commands.
+
+Every failure, whether the server refused the request or could not be reached, is raised as
+one ClientError whose message is a single line fit to show a person.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from videoforge.wire import (
+    JSON,
+    ServerEvent,
+    absolute_url,
+    error_message,
+    is_finished,
+    one_line,
+    parse_sse,
+    status_version,
+    transport_message,
+)
+
+# Called with the bytes moved so far and the total, when it is known.
+ByteProgress = Callable[[int, int | None], None]
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# The server probes and stores an upload before it answers; a large one takes a while.
+UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=600.0)
+# A quiet event stream still sends a `: ping` comment every 15 s.
+EVENTS_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=60.0)
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
+
+
+class ClientError(Exception):
+    """Raised when the server refuses a request or cannot be reached."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+class _StreamBroken(Exception):
+    """Raised when the event stream cannot be opened or stops early; polling takes over."""
+
+
+class _CountingReader(io.BufferedReader):
+    """A file that reports its reads, so httpx's streamed multipart upload drives a bar."""
+
+    def __init__(self, path: Path, on_bytes: ByteProgress | None) -> None:
+        super().__init__(io.FileIO(path, "rb"))
+        self.total_bytes = os.fstat(self.fileno()).st_size
+        self.sent_bytes = 0
+        self._on_bytes = on_bytes
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        chunk = super().read(size)
+        self.sent_bytes += len(chunk)
+        if self._on_bytes:
+            self._on_bytes(self.sent_bytes, self.total_bytes)
+        return chunk
+
+
+class Client:
+    """The videoforge API over HTTP: `Client("http://127.0.0.1:8000", api_key=None)`."""
+
+    def __init__(
+        self,
+        server_url: str,
+        api_key: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        poll_interval_s: float = 0.5,
+    ) -> None:
+        if not server_url.startswith(("http://", "https://")):
+            raise ClientError(f"the server must be an http:// or https:// URL, not {server_url!r}")
+        self.server_url = server_url.rstrip("/")
+        self.poll_interval_s = poll_interval_s
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(
+            base_url=self.server_url, headers=headers, timeout=TIMEOUT, transport=transport
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def url(self, path: str) -> str:
+        """A path from an answer (`stream_url`, `download_url`) as a full URL."""
+        return absolute_url(self.server_url, path)
+
+    def upload(self, path: Path, on_bytes: ByteProgress | None = None) -> JSON:
+        """Stream a file to POST /videos/upload; `on_bytes` follows the bytes sent."""
+        try:
+            reader = _CountingReader(path, on_bytes)
+        except OSError as exc:
+            raise ClientError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with reader:
+            files = {"file": (path.name, reader, "application/octet-stream")}
+            return self._json("POST", "/videos/upload", files=files, timeout=UPLOAD_TIMEOUT)
+
+    def transcode(self, file_id: str, resolution: str, format: str, upscale: bool = False) -> JSON:
+        """Start a transcode of an uploaded file; the answer names the task."""
+        body = {"resolution": resolution, "format": format, "upscale": upscale}
+        return self._json("POST", f"/videos/transcode/{_segment(file_id)}", json=body)
+
+    def status(self, task_id: str) -> JSON:
+        """A task's status, as GET /videos/task/{task_id} shows it."""
+        return self._json("GET", f"/videos/task/{_segment(task_id)}")
+
+    def cancel(self, task_id: str) -> JSON:
+        """Cancel a task; the answer is its status afterwards."""
+        return self._json("POST", f"/videos/task/{_segment(task_id)}/cancel")
+
+    def files(self, limit: int = 20, offset: int = 0) -> JSON:
+        """A page of uploaded files, newest first."""
+        return self._json("GET", "/videos", params={"limit": limit, "offset": offset})
+
+    def jobs(self, limit: int = 20, offset: int = 0) -> JSON:
+        """A page of the tasks of every file, newest first."""
+        return self._json("GET", "/videos/tasks", params={"limit": limit, "offset": offset})
+
+    def file(self, file_id: str) -> JSON:
+        """One file's details, with its jobs and finished outputs."""
+        return self._json("GET", f"/videos/{_segment(file_id)}")
+
+    def delete(self, file_id: str) -> None:
+        """Delete a file with its outputs and jobs (refused while one of its jobs is unfinished)."""
+        with self._guard():
+            _raise_for_error(self._http.delete(f"/videos/{_segment(file_id)}"))
+
+    def events(self, task_id: str) -> Iterator[JSON]:
+        """The task's status each time it changes, until it ends: from its event stream, or
+        by polling when the stream cannot be had or breaks."""
+        last: JSON | None = None
+        try:
+            for last in self._streamed(task_id):
+                yield last
+        except _StreamBroken:
+            pass
+        if not is_finished(last):
+            yield from self._polled(task_id, last)
+
+    def download(self, name: str, dest: Path, on_bytes: ByteProgress | None = None) -> Path:
+        """Save an output to `dest` (a file, or a folder to put it in); a failed download
+        leaves no partial file behind."""
+        target = dest / name if dest.is_dir() else dest
+        partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            self._download_to(f"/videos/download/{_segment(name)}", partial, on_bytes)
+            partial.replace(target)
+        except OSError as exc:
+            raise ClientError(f"cannot write {target}: {exc.strerror or exc}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+    def _download_to(self, path: str, partial: Path, on_bytes: ByteProgress | None) -> None:
+        # Redirects are followed: with PRESIGNED_REDIRECTS the bytes come from S3 directly.
+        with self._guard(), self._http.stream("GET", path, follow_redirects=True) as response:
+            _raise_for_error(response)
+            length = response.headers.get("content-length")
+            total_bytes = int(length) if length and length.isdigit() else None
+            received_bytes = 0
+            with partial.open("xb") as out:
+                for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                    out.write(chunk)
+                    received_bytes += len(chunk)
+                    if on_bytes:
+                        on_bytes(received_bytes, total_bytes)
+
+    def _streamed(self, task_id: str) -> Iterator[JSON]:
+        path = f"/videos/task/{_segment(task_id)}/events"
+        options: dict[str, Any] = {"headers": {"Accept": "text/event-stream"}}
+        try:
+            with self._http.stream("GET", path, timeout=EVENTS_TIMEOUT, **options) as response:
+                if response.is_error:
+                    raise _StreamBroken  # polling reports the error (404 for unknown ids)
+                for event in parse_sse(response.iter_lines()):
+                    if (body := _event_body(event)) is not None:
+                        yield body
+        except (httpx.TransportError, ValueError) as exc:
+            raise _StreamBroken from exc
+
+    def _polled(self, task_id: str, last: JSON | None) -> Iterator[JSON]:
+        shown = status_version(last)
+        while True:
+            body = self.status(task_id)
+            if status_version(body) != shown:
+                shown = status_version(body)
+                yield body
+            if is_finished(body):
+                return
+            time.sleep(self.poll_interval_s)
+
+    def _json(self, method: str, path: str, **options: Any) -> JSON:
+        with self._guard():
+            response = self._http.request(method, path, **options)
+        _raise_for_error(response)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            text = one_line(response.text)[:200]
+            raise ClientError(f"unexpected answer from {self.server_url}{path}: {text}")
+        return body
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Transport failures, as ClientErrors that name the server."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise ClientError(transport_message(self.server_url, exc)) from None
+
+
+def _segment(value: str) -> str:
+    """An id or name made safe as one path segment (a `/` in it cannot reach another route)."""
+    return quote(value, safe="")
+
+
+def _raise_for_error(response: httpx.Response) -> None:
+    if response.is_error:
+        response.read()
+        raise ClientError(error_message(response.status_code, response.text), response.status_code)
+
+
+def _event_body(event: ServerEvent) -> JSON | None:
+    """A `status` event's task status; None for other kinds. An `error` event (the task was
+    deleted meanwhile) raises its detail."""
+    if event.event not in ("status", "error"):
+        return None
+    body = json.loads(event.data)
+    if not isinstance(body, dict):
+        raise ValueError(f"an event that is not a JSON object: {event.data[:80]!r}")
+    if event.event == "error":
+        raise ClientError(one_line(str(body.get("detail", event.data))))
+    return body

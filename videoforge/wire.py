@@ -1,0 +1,91 @@
+"""What the client knows of the API's wire format: Server-Sent Events framing, error bodies,
+server-relative URLs and task states. Pure functions over text and dicts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from videoforge.models import JobState
+
+JSON = dict[str, Any]
+TERMINAL_STATES = frozenset(state.value for state in JobState if state.is_terminal)
+
+
+@dataclass(frozen=True)
+class ServerEvent:
+    """One Server-Sent Event: its type and its data lines, joined."""
+
+    event: str
+    data: str
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[ServerEvent]:
+    """Server-Sent Events from a stream's lines; comments and `retry:` lines are skipped."""
+    event, data = "message", list[str]()
+    for line in lines:
+        if not line:  # a blank line ends an event; one without data is dropped (the spec)
+            if data:
+                yield ServerEvent(event, "\n".join(data))
+            event, data = "message", []
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            event = value
+        elif field == "data":
+            data.append(value)
+
+
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (newlines included) made one space."""
+    return " ".join(text.split())
+
+
+def error_message(status_code: int, body: str) -> str:
+    """The one-line message of an error answer: its `detail` when it has one."""
+    try:
+        detail = json.loads(body)["detail"]
+    except (ValueError, KeyError, TypeError):
+        detail = None
+    if isinstance(detail, list):  # FastAPI's own validation errors: [{"loc": .., "msg": ..}]
+        detail = "; ".join(str(item.get("msg")) for item in detail if isinstance(item, dict))
+    if isinstance(detail, str) and detail.strip():
+        return one_line(detail)
+    summary = one_line(body)[:200] or httpx.codes.get_reason_phrase(status_code)
+    return f"HTTP {status_code}: {summary}"
+
+
+def transport_message(server_url: str, exc: httpx.TransportError) -> str:
+    """`cannot reach videoforge at URL: connection refused`, and the like for other failures."""
+    reason = one_line(str(exc))
+    if reason.startswith("[Errno"):  # "[Errno 111] Connection refused"
+        reason = reason.partition("] ")[2] or reason
+    reason = reason[:1].lower() + reason[1:] or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"videoforge at {server_url} did not answer in time ({reason})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot reach videoforge at {server_url}: {reason}"
+    return f"lost the connection to videoforge at {server_url}: {reason}"
+
+
+def absolute_url(server_url: str, path: str) -> str:
+    """A server-relative path from an answer (`/videos/stream/...?exp=..`) as a full URL."""
+    if path.startswith(("http://", "https://")):
+        return path  # presigned S3 URLs are absolute already
+    # Joined, not urljoin'ed: a server URL with a path prefix (behind a proxy) keeps it.
+    return f"{server_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+def status_version(body: JSON | None) -> tuple[object, object]:
+    """What tells two answers about a task apart: its state and when it was last written."""
+    return (body or {}).get("state"), (body or {}).get("updated_at")
+
+
+def is_finished(body: JSON | None) -> bool:
+    """Whether a task status is terminal: SUCCESS, FAILURE or REVOKED."""
+    return (body or {}).get("state") in TERMINAL_STATES
