@@ -116,7 +116,7 @@ def status(
     """A job's state, progress, output and URLs."""
     with session(server, api_key) as client:
         body = client.status(task_id)
-        _print(body, as_json, terminal.status_table(body, client.url))
+        _print(body, as_json, terminal.status_text(body, client.url))
 
 
 def cancel(

@@ -78,9 +78,10 @@ async def _job_events(services: Services, job: Job) -> AsyncIterator[ServerSentE
     shown: tuple[JobState, float] | None = None
     while True:
         if (job.state, job.updated_at) != shown:
+            retry_ms = EVENT_RETRY_MS if shown is None else None  # said once is enough
             shown = (job.state, job.updated_at)
             body = await run_in_threadpool(task_body, services, job)
-            yield ServerSentEvent(data=body, event="status", retry=EVENT_RETRY_MS)
+            yield ServerSentEvent(data=body, event="status", retry=retry_ms)
         if job.state.is_terminal:
             return
         await asyncio.sleep(EVENT_POLL_S)

@@ -88,14 +88,12 @@ def job_bar_fields(body: JSON) -> dict[str, Any]:
     return shown
 
 
-def status_table(body: JSON, url: Callable[[str], str]) -> Table:
-    """One task's status as rows of field and value."""
-    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")  # URLs wrap rather than lose their signature
-    for field, value in status_rows(body, url):
-        table.add_row(field, value)
-    return table
+def status_text(body: JSON, url: Callable[[str], str]) -> str:
+    """One task's status as `field  value` lines; plain text, so a long signed URL is never
+    cut or folded and copies whole."""
+    rows = list(status_rows(body, url))
+    width = max(len(field) for field, _ in rows)
+    return "\n".join(f"{field:<{width}}  {value}" for field, value in rows)
 
 
 def status_rows(body: JSON, url: Callable[[str], str]) -> Iterator[tuple[str, str]]:

@@ -322,3 +322,11 @@ def test_tables_keep_ids_whole_on_a_narrow_screen() -> None:
     Console(file=out, width=60).print(terminal.jobs_table(page))
     assert task_id in out.getvalue()
     assert "1-1 of 7" in out.getvalue()
+
+
+def test_the_status_text_keeps_a_long_signed_url_on_one_line() -> None:
+    path = "/videos/stream/" + "a" * 120 + ".mp4?exp=1795887187&sig=" + "f" * 32
+    body = task("SUCCESS", 1, status="completed", format="mp4", attempts=1)
+    body["result"] = {"width": 320, "height": 180, "size_bytes": 1500, "stream_url": path}
+    lines = terminal.status_text(body, lambda p: absolute_url(SERVER, p)).splitlines()
+    assert f"stream url  {SERVER}{path}" in lines
