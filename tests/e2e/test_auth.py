@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,8 +11,20 @@ from pathlib import Path
 import httpx
 import m3u8
 import pytest
+from playwright.sync_api import Browser
 
+from tests.e2e.browser import (
+    assert_plays,
+    browser,
+    open_page,
+    playwright,
+    submit,
+    wait_until_done,
+)
 from tests.e2e.service import Service, transcode, upload, wait_for
+
+__all__ = ["browser", "playwright"]  # fixtures, used by name
+KEY_REQUIRED = "an API key is required: send Authorization: Bearer <key> or X-API-Key"
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +117,42 @@ def test_security_headers_are_on_every_answer(locked: Service) -> None:
             headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
         )
         assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_the_page_asks_for_a_key_then_uploads_and_plays(
+    locked: Service, browser: Browser, clips: dict[str, Path]
+) -> None:
+    key = keys(locked, "create", "browser").stdout.strip()
+    with open_page(browser, locked.url) as watched:
+        page = watched.page
+        page.goto("/")
+        page.wait_for_selector("#key-panel:not([hidden])")
+        assert page.text_content("#error") == KEY_REQUIRED
+        page.fill("#api-key", key)
+        page.click("#key-form button")
+        page.wait_for_selector("#key-panel", state="hidden")
+        submit(page, clips["wide"], "640:360", "hls")
+        wait_until_done(page)
+        assert assert_plays(page)["src"].startswith("blob:")
+        # The player cannot send the key: it fetched signed segment URLs instead.
+        segments = [url for url in watched.requests if ".ts" in url]
+        assert segments and all("exp=" in url and "sig=" in url for url in segments)
+
+
+def test_the_cli_sends_its_key_and_prints_a_signed_url(
+    locked: Service, clips: dict[str, Path]
+) -> None:
+    key = keys(locked, "create", "cli").stdout.strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEOFORGE_")}
+    env["VIDEOFORGE_URL"] = locked.url
+    argv = [sys.executable, "-m", "videoforge.cli"]
+    submitted = subprocess.run(
+        [*argv, "submit", str(clips["noaudio"]), "-r", "320:240", "-f", "mp4", "--wait"],
+        env={**env, "VIDEOFORGE_API_KEY": key}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    url = submitted.stdout.strip()
+    assert url.startswith(locked.url) and "sig=" in url
+    assert httpx.get(url, timeout=30).headers["content-type"] == "video/mp4"  # no key needed
+    refused = subprocess.run([*argv, "files"], env=env, capture_output=True, text=True, timeout=60)
+    assert (refused.returncode, refused.stderr.strip()) == (1, f"videoforge: {KEY_REQUIRED}")

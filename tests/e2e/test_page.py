@@ -3,108 +3,25 @@ progress, playback of MP4 and of HLS through hls.js, errors in words, lists, del
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser
 
+from tests.e2e.browser import (
+    SCREENSHOT_DIR,
+    Watched,
+    assert_plays,
+    browser,
+    playwright,
+    submit,
+    wait_until_done,
+    watched,
+)
 from tests.e2e.service import Service
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps calling Google, which this closed
-# network refuses; --no-sandbox because CI runs as root.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-# `make screenshots` sets this to refresh the pictures in docs/; otherwise they go to tmp.
-SCREENSHOT_DIR = os.environ.get("VIDEOFORGE_SCREENSHOT_DIR")
-DONE_S = 90
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield launched
-    launched.close()
-
-
-class Watched:
-    """A page plus what it asked for and complained about."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.requests: list[str] = []
-        self.problems: list[str] = []
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.problems.append(f"console: {message.text}")
-
-
-@pytest.fixture
-def watched(browser: Browser, service: Service) -> Iterator[Watched]:
-    context = browser.new_context(base_url=service.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield Watched(page)
-    context.close()
-
-
-def submit(page: Page, clip: Path, resolution: str, fmt: str) -> None:
-    page.goto("/")
-    page.set_input_files("#file", str(clip))
-    page.select_option("#resolution", resolution)
-    page.select_option("#format", fmt)
-    page.click("#start")
-
-
-def wait_until_done(page: Page) -> None:
-    page.wait_for_function(
-        "() => document.querySelector('#transcode-progress').value === 100"
-        " || !document.querySelector('#error').hidden",
-        timeout=DONE_S * 1000,
-    )
-    assert page.locator("#error").is_hidden(), page.locator("#error").text_content()
-
-
-def assert_plays(page: Page) -> dict[str, Any]:
-    """Start the player muted and wait until its clock moves; no media error."""
-    page.wait_for_function(
-        "() => document.querySelector('#player').readyState >= 2", timeout=20_000
-    )
-    page.evaluate(
-        "() => { const v = document.querySelector('#player'); v.muted = true; v.play(); }"
-    )
-    page.wait_for_function(
-        "() => document.querySelector('#player').currentTime > 0.5", timeout=20_000
-    )
-    state: dict[str, Any] = page.evaluate(
-        "() => { const v = document.querySelector('#player');"
-        " return {src: v.currentSrc, error: v.error && v.error.code, time: v.currentTime,"
-        " width: v.videoWidth, height: v.videoHeight, hls: typeof window.Hls}; }"
-    )
-    assert state["error"] is None
-    return state
+__all__ = ["browser", "playwright", "watched"]  # fixtures, used by name
 
 
 def only_local(watched: Watched, service: Service) -> None:
@@ -205,4 +122,32 @@ def test_api_docs_load_offline(watched: Watched, service: Service) -> None:
     page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
     assert "videoforge" in (page.text_content(".swagger-ui .info .title") or "")
     page.get_by_text("/videos/tasks", exact=True).first.wait_for()
+    only_local(watched, service)
+
+
+def test_a_dropped_file_is_uploaded_and_played(
+    watched: Watched, service: Service, finished: dict[str, Any]
+) -> None:
+    page = watched.page
+    page.goto("/")
+    page.evaluate(
+        """async (url) => {
+            const bytes = await (await fetch(url)).arrayBuffer();
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "dropped.mp4", {type: "video/mp4"}));
+            const zone = document.querySelector("#drop");
+            for (const type of ["dragover", "drop"]) {
+                zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
+                                                        cancelable: true}));
+            }
+        }""",
+        finished["mp4"]["result"]["stream_url"],
+    )
+    assert "dropped.mp4" in (page.text_content("#file-name") or "")
+    page.select_option("#resolution", "426:240")
+    page.select_option("#format", "mp4")
+    page.click("#start")
+    wait_until_done(page)
+    assert assert_plays(page)["height"] == 240
+    page.locator("#files tbody tr", has_text="dropped.mp4").first.wait_for()
     only_local(watched, service)
