@@ -71,23 +71,23 @@ def lookup(engine: Engine, file_id: str) -> SourceFile:
 def delete(engine: Engine, catalog: FileCatalog, file_id: str) -> None:
     """Remove a file, its outputs and its job records; Conflict while a job is unfinished.
 
-    The record goes last: if storage fails half-way, the file is still there and a second
-    DELETE finishes the work."""
+    The file stops taking jobs first. Its record in storage goes last: if anything fails
+    half-way, the file is still there and a second DELETE finishes the work."""
     lookup(engine, file_id)
-    jobs = engine.jobs.jobs_for_file(file_id)
-    unfinished = [job.task_id for job in jobs if not job.state.is_terminal]
+    unfinished = engine.jobs.close_file(file_id)
     if unfinished:
         raise Conflict(
             f"file {file_id} has {len(unfinished)} unfinished job(s) ({', '.join(unfinished)}): "
             "cancel them or wait for them to end"
         )
+    jobs = engine.jobs.jobs_for_file(file_id)
     for job in jobs:
         if job.state is JobState.SUCCESS:
             remove_output(engine.storage, job.output_name)
     engine.storage.delete(source_key(file_id))
-    engine.storage.delete(meta_key(file_id))
     catalog.remove(file_id)
     engine.jobs.delete_finished(file_id, [job.task_id for job in jobs])
+    engine.storage.delete(meta_key(file_id))
 
 
 def _suffix(original_name: str, format_name: str) -> str:

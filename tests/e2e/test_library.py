@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,9 @@ def test_delete_removes_the_source_every_output_and_the_jobs(
     )
 
 
-def test_delete_waits_for_unfinished_jobs(client: httpx.Client, clips: dict[str, Path]) -> None:
+def test_delete_waits_for_unfinished_jobs(
+    client: httpx.Client, service: Service, clips: dict[str, Path]
+) -> None:
     file_id = upload(client, clips["long"])["file_id"]
     task_id = transcode(client, file_id, "1280:720", "webm")["task_id"]
     refused = client.delete(f"/videos/{file_id}")
@@ -165,3 +168,7 @@ def test_delete_waits_for_unfinished_jobs(client: httpx.Client, clips: dict[str,
     assert client.get(f"/videos/{file_id}").status_code == 200
     assert client.post(f"/videos/task/{task_id}/cancel").json()["state"] == "REVOKED"
     assert client.delete(f"/videos/{file_id}").status_code == 204
+    # The cancelled attempt may still be stopping: it must publish nothing afterwards.
+    time.sleep(3)
+    assert stored_outputs(service, file_id) == []
+    assert client.get(f"/videos/{file_id}").status_code == 404

@@ -13,6 +13,14 @@ from typing import Any
 import redis
 
 from videoforge.errors import NotFound, TransientError
+from videoforge.jobs.scripts import (
+    CLOSE_IF_IDLE,
+    COUNT_IF_ACTIVE,
+    CREATE_IF_OPEN,
+    RELEASE_IF_HELD,
+    RENEW_IF_HELD,
+    UPDATE_IF_ACTIVE,
+)
 from videoforge.models import Job, JobState, OutputFormat, Progress
 
 log = logging.getLogger(__name__)
@@ -48,38 +56,12 @@ def lease_key(task_id: str) -> str:
     return f"{PREFIX}:lease:{task_id}"
 
 
-_TERMINAL_JSON = [json.dumps(state.value) for state in JobState if state.is_terminal]
-# Writes to a finished record are refused: a stale attempt, a late progress line or a
-# duplicate delivery can never turn SUCCESS, FAILURE or REVOKED back into something else.
-# With a lease token (ARGV[3]), only the attempt holding the lease may write: fencing.
-_UPDATE_IF_ACTIVE = f"""
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return -1 end
-for _, done in ipairs({{{", ".join(repr(t) for t in _TERMINAL_JSON)}}}) do
-  if state == done then return 0 end
-end
-if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-if ARGV[2] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
-return 1
-"""
-_COUNT_IF_ACTIVE = f"""
-local state = redis.call('HGET', KEYS[1], 'state')
-for _, done in ipairs({{{", ".join(repr(t) for t in _TERMINAL_JSON)}}}) do
-  if state == done then return -1 end
-end
-return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-"""
-_RENEW_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE_IF_HELD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+def file_closed_key(file_id: str) -> str:
+    return f"{PREFIX}:file:{file_id}:closed"
+
+
+# A file being deleted takes no new jobs. The mark outlives the deletion: ids are never reused.
+FILE_CLOSED_TTL_S = 7 * 24 * 3600
 
 
 @contextmanager
@@ -99,16 +81,28 @@ class JobStore:
         self.client = client
 
     def create(self, job: Job) -> None:
-        """Save a new record; it exists before anything is queued."""
+        """Save a new record; it exists before anything is queued. NotFound if the file is
+        being deleted."""
         job.created_at = job.updated_at = time.time()
-        fields = _encode(job)
+        pairs = [item for field in _encode(job).items() for item in field]
+        keys = (job_key(job.task_id), file_jobs_key(job.file_id), ACTIVE_JOBS_KEY,
+                RECENT_JOBS_KEY, file_closed_key(job.file_id))  # fmt: skip
         with redis_errors():
-            pipe = self.client.pipeline()
-            pipe.hset(job_key(job.task_id), mapping=fields)
-            pipe.rpush(file_jobs_key(job.file_id), job.task_id)
-            pipe.sadd(ACTIVE_JOBS_KEY, job.task_id)
-            pipe.zadd(RECENT_JOBS_KEY, {job.task_id: job.created_at})
-            pipe.execute()
+            created = self.client.eval(
+                CREATE_IF_OPEN, len(keys), *keys, job.task_id, job.created_at, *pairs
+            )
+        if not int(created):
+            raise NotFound(f"no file {job.file_id} (it is being deleted)")
+
+    def close_file(self, file_id: str) -> list[str]:
+        """Stop a file taking new jobs, unless some of its jobs are unfinished: then nothing
+        changes and their ids are returned."""
+        with redis_errors():
+            unfinished = self.client.eval(
+                CLOSE_IF_IDLE, 2, file_jobs_key(file_id), file_closed_key(file_id),
+                FILE_CLOSED_TTL_S, job_key(""),
+            )  # fmt: skip
+        return [_text(task_id) for task_id in unfinished]
 
     def get(self, task_id: str) -> Job:
         """The record of a job; NotFound if there is none."""
@@ -128,7 +122,7 @@ class JobStore:
         ends = "state" in changes and JobState(changes["state"]).is_terminal
         with redis_errors():
             applied = self.client.eval(
-                _UPDATE_IF_ACTIVE, 3, job_key(task_id), ACTIVE_JOBS_KEY, lease_key(task_id),
+                UPDATE_IF_ACTIVE, 3, job_key(task_id), ACTIVE_JOBS_KEY, lease_key(task_id),
                 task_id, "1" if ends else "0", lease, *pairs,
             )  # fmt: skip
         return int(applied) == 1
@@ -141,13 +135,13 @@ class JobStore:
     def renew_lease(self, task_id: str, token: str, ttl_s: float) -> bool:
         """Extend our lease; False if it lapsed or another attempt took it over."""
         with redis_errors():
-            renewed = self.client.eval(_RENEW_IF_HELD, 1, lease_key(task_id), token,
+            renewed = self.client.eval(RENEW_IF_HELD, 1, lease_key(task_id), token,
                                        int(ttl_s * 1000))  # fmt: skip
         return int(renewed) == 1
 
     def release_lease(self, task_id: str, token: str) -> None:
         with redis_errors():
-            self.client.eval(_RELEASE_IF_HELD, 1, lease_key(task_id), token)
+            self.client.eval(RELEASE_IF_HELD, 1, lease_key(task_id), token)
 
     def lease_holder(self, task_id: str) -> str | None:
         """Who runs the job now (`worker:token`), or None when nobody holds its lease."""
@@ -171,7 +165,7 @@ class JobStore:
         None if the job has finished meanwhile."""
         with redis_errors():
             # The field holds JSON, and a JSON integer is one HINCRBY understands.
-            count = int(self.client.eval(_COUNT_IF_ACTIVE, 1, job_key(task_id)))
+            count = int(self.client.eval(COUNT_IF_ACTIVE, 1, job_key(task_id)))
         return None if count < 0 else count
 
     def active_task_ids(self) -> list[str]:

@@ -1,0 +1,64 @@
+"""The job store's Lua scripts: each one checks and writes in a single atomic step, so no
+other client's write can land between the check and the write."""
+
+from __future__ import annotations
+
+import json
+
+from videoforge.models import JobState
+
+TERMINAL_JSON = [json.dumps(state.value) for state in JobState if state.is_terminal]
+# Writes to a finished record are refused: a stale attempt, a late progress line or a
+# duplicate delivery can never turn SUCCESS, FAILURE or REVOKED back into something else.
+# With a lease token (ARGV[3]), only the attempt holding the lease may write: fencing.
+UPDATE_IF_ACTIVE = f"""
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
+for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
+  if state == done then return 0 end
+end
+if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if ARGV[2] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1
+"""
+COUNT_IF_ACTIVE = f"""
+local state = redis.call('HGET', KEYS[1], 'state')
+for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
+  if state == done then return -1 end
+end
+return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+"""
+CREATE_IF_OPEN = """
+if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+return 1
+"""
+# The check and the mark are one step, so no job can be created between them. Job hashes are
+# named from the list (not passed as KEYS): fine on one Redis, not on Redis Cluster.
+CLOSE_IF_IDLE = f"""
+local unfinished = {{}}
+for _, task_id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local state = redis.call('HGET', ARGV[2] .. task_id, 'state')
+  local done = not state
+  for _, ended in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
+    if state == ended then done = true end
+  end
+  if not done then table.insert(unfinished, task_id) end
+end
+if #unfinished == 0 then redis.call('SET', KEYS[2], '1', 'EX', ARGV[1]) end
+return unfinished
+"""
+RENEW_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+RELEASE_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
