@@ -228,6 +228,8 @@ def _started(client: Client, started: JSON, wait: bool, as_json: bool) -> None:
     if not wait:
         _print(started, as_json, started["task_id"])
         return
+    if not as_json:  # so that a person who stops watching (Ctrl-C) can find the job again
+        typer.echo(f"task {started['task_id']}", err=True)
     final = _follow(client, started["task_id"], as_json)
     if as_json:
         typer.echo(json.dumps(final))  # the final status even when the job failed

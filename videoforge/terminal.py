@@ -22,6 +22,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from videoforge.client import ByteProgress
 from videoforge.wire import JSON
@@ -47,7 +48,11 @@ def bytes_shown(
     screen."""
     columns = (DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), *columns, console=console, disable=not shown
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        *columns,
+        console=console,
+        disable=not shown,
     ) as progress:
         bar = progress.add_task(description, total=total_bytes)
 
@@ -62,7 +67,7 @@ def job_shown(console: Console, shown: bool) -> Iterator[JobProgress]:
     """A callback that moves a percent bar (with fps and ETA) from task statuses."""
     columns = (TextColumn("{task.fields[fps]:>8}"), TextColumn("{task.fields[eta]}"))
     with Progress(
-        TextColumn("{task.description:<12}"),
+        TextColumn("{task.description:<12}", markup=False),
         BarColumn(),
         TaskProgressColumn(),
         *columns,
@@ -175,7 +180,8 @@ def jobs_table(page: JSON) -> Table:
 
 
 def _add_row(table: Table, *values: object) -> None:
-    table.add_row(*("" if value is None else str(value) for value in values))
+    # Text, not str: rich would read `[...]` in a file name or an FFmpeg error as markup.
+    table.add_row(*(Text("" if value is None else str(value)) for value in values))
 
 
 def _job_note(item: JSON) -> str:

@@ -330,3 +330,18 @@ def test_the_status_text_keeps_a_long_signed_url_on_one_line() -> None:
     body["result"] = {"width": 320, "height": 180, "size_bytes": 1500, "stream_url": path}
     lines = terminal.status_text(body, lambda p: absolute_url(SERVER, p)).splitlines()
     assert f"stream url  {SERVER}{path}" in lines
+
+
+def test_brackets_in_names_and_errors_are_printed_as_they_are() -> None:
+    page = {
+        "items": [{"file_id": "f" * 32, "original_name": "clip [final] [/x].mp4",
+                   "size_bytes": 10, "duration_s": 1.0, "width": 2, "height": 2}],
+        "total": 1, "offset": 0, "limit": 20,
+    }  # fmt: skip
+    console = Console(width=200, record=True)
+    console.print(terminal.files_table(page))
+    assert "clip [final] [/x].mp4" in console.export_text()
+    shown = Console(width=200, record=True, force_terminal=True)
+    with terminal.bytes_shown(shown, "uploading [/x].mp4", True, 10) as moved:
+        moved(10, 10)
+    assert "uploading [/x].mp4" in shown.export_text()
