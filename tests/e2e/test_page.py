@@ -93,6 +93,12 @@ def test_lists_link_downloads_and_delete_removes_a_file(
     assert httpx.get(service.url + href).status_code == 200
     file_row = page.locator("#files tbody tr", has_text="noaudio.mp4").first
     file_id = file_row.get_attribute("data-file-id")
+    # Again from the list, as MP4, without uploading again.
+    page.select_option("#format", "mp4")
+    file_row.locator("button", has_text="Transcode").click()
+    wait_until_done(page)
+    assert assert_plays(page)["src"].endswith(".mp4")
+    assert httpx.get(f"{service.url}/videos/{file_id}").json()["outputs"][1]["format"] == "mp4"
     file_row.locator("button", has_text="Delete").click()
     page.locator(f'#files tbody tr[data-file-id="{file_id}"]').wait_for(state="detached")
     assert httpx.get(f"{service.url}/videos/{file_id}").status_code == 404

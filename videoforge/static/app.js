@@ -75,7 +75,8 @@ async function followTask(taskId, onStatus) {
       }
     }
   } catch (err) {
-    if (err.message.startsWith("no task")) throw err;
+    // A broken stream falls back to polling; an `error` event (job deleted) ends the wait.
+    if (err.final) throw err;
   }
   while (!last || ACTIVE.has(last.state)) {
     if (last) await new Promise((r) => setTimeout(r, 1000));
@@ -92,7 +93,7 @@ function parseEvent(block) {
     if (line.startsWith("event:")) event = line.slice(6).trim();
     else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
   }
-  if (event === "error") throw new Error(JSON.parse(data.join("\n")).detail);
+  if (event === "error") throw Object.assign(new Error(JSON.parse(data.join("\n")).detail), { final: true });
   return event === "status" && data.length ? JSON.parse(data.join("\n")) : null;
 }
 
@@ -131,29 +132,43 @@ async function submit(event) {
   event.preventDefault();
   const file = $("#file").files[0];
   if (!file) return showError("Choose a video file first.");
+  await busy(async () => {
+    setStage("#upload-stage", 0, formatBytes(file.size));
+    const uploaded = await uploadFile(file, (sent, total) => setStage("#upload-stage", (100 * sent) / total,
+      sent < total ? `${formatBytes(sent)} of ${formatBytes(total)}` : "checking the video…"));
+    setStage("#upload-stage", 100, `${formatBytes(file.size)} · ${describeMedia(uploaded)}`);
+    await transcodeAndPlay(uploaded.file_id, uploaded.original_name);
+  });
+}
+
+async function busy(work) {
+  // One job at a time from this page: the buttons wait, and any failure is shown in words.
   showError("");
   $("#start").disabled = true;
   $("#transcode-stage").hidden = true;
+  $("#transcode-progress").value = 0;
   try {
-    setStage("#upload-stage", 0, formatBytes(file.size));
-    const uploaded = await uploadFile(file, (sent, total) =>
-      setStage("#upload-stage", (100 * sent) / total, `${formatBytes(sent)} of ${formatBytes(total)}`));
-    setStage("#upload-stage", 100, `${formatBytes(file.size)} · probed: ${describeMedia(uploaded)}`);
-    const body = { resolution: $("#resolution").value, format: $("#format").value };
-    const job = await api(`/videos/transcode/${uploaded.file_id}`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    });
-    showStatus({ state: "PENDING" });
-    refreshLists();
-    const final = await followTask(job.task_id, showStatus);
-    if (final.state !== "SUCCESS") throw new Error(`The transcode ${STATUS_WORDS[final.state].toLowerCase()}: ${final.error || "no reason given"}`);
-    play(final, uploaded.original_name);
+    await work();
   } catch (err) {
     showError(err.message);
   } finally {
     $("#start").disabled = false;
     refreshLists();
   }
+}
+
+async function transcodeAndPlay(fileId, title) {
+  const body = { resolution: $("#resolution").value, format: $("#format").value };
+  const job = await api(`/videos/transcode/${fileId}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  showStatus({ state: "PENDING" });
+  refreshLists();
+  const final = await followTask(job.task_id, showStatus);
+  if (final.state !== "SUCCESS") {
+    throw new Error(`The transcode ${STATUS_WORDS[final.state].toLowerCase()}: ${final.error || "no reason given"}`);
+  }
+  play(final, title);
 }
 
 // ---- playing ------------------------------------------------------------------------------
@@ -167,6 +182,7 @@ function play(status, title) {
   $("#player-title").textContent = title || "Result";
   $("#output-info").textContent = `${result.width}×${result.height} ${status.format.toUpperCase()} · ${formatBytes(result.size_bytes)}`;
   $("#download-link").href = result.download_url;
+  $("#download-link").textContent = downloadLabel(status.format);
   if (status.format !== "hls") {
     video.src = result.stream_url;
   } else if (window.Hls && window.Hls.isSupported()) {
@@ -233,12 +249,17 @@ function renderJobs(jobs, names) {
       button(actions, "Play", () => play(job, file.textContent));
       const link = document.createElement("a");
       link.href = job.result.download_url;
-      link.textContent = "Download";
+      link.textContent = downloadLabel(job.format);
       actions.append(link);
     } else if (ACTIVE.has(job.state)) {
       button(actions, "Cancel", () => act(api(`/videos/task/${job.task_id}/cancel`, { method: "POST" })));
     }
   }
+}
+
+function downloadLabel(format) {
+  // An HLS output is a playlist plus segments: its download is the playlist alone.
+  return format === "hls" ? "Playlist (.m3u8)" : "Download";
 }
 
 function renderFiles(files) {
@@ -253,6 +274,7 @@ function renderFiles(files) {
     cell(row, formatBytes(file.size_bytes));
     cell(row, formatTime(file.created_at));
     const actions = cell(row, undefined, "actions");
+    button(actions, "Transcode", () => busy(() => transcodeAndPlay(file.file_id, file.original_name)));
     button(actions, "Delete", () => {
       if (confirm(`Delete ${file.original_name} and everything made from it?`)) {
         act(api(`/videos/${file.file_id}`, { method: "DELETE" }));
@@ -277,9 +299,15 @@ async function refreshLists() {
     const names = Object.fromEntries(files.items.map((f) => [f.file_id, f.original_name]));
     renderFiles(files.items);
     renderJobs(jobs.items, names);
+    $("#files-count").textContent = countText(files);
+    $("#jobs-count").textContent = countText(jobs);
   } catch (err) {
     showError(err.message);
   }
+}
+
+function countText(page) {
+  return page.total > page.items.length ? `latest ${page.items.length} of ${page.total}` : `${page.total}`;
 }
 
 // ---- formatting ---------------------------------------------------------------------------
