@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import files
-from videoforge.errors import Conflict, NotFound, Unauthorized
+from videoforge.errors import Conflict, NotFound, TransientError, Unauthorized
 from videoforge.models import STATUS_BY_STATE, Job, JobState, OutputFormat
 from videoforge.schemas import (
     ErrorBody,
@@ -88,7 +88,12 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         )
     finally:
         await run_in_threadpool(received.path.unlink, missing_ok=True)
-    await run_in_threadpool(services.catalog.add, source)
+    try:
+        await run_in_threadpool(services.catalog.add, source)
+    except TransientError:
+        # Unlisted, the upload could never be found or deleted: it goes, the client retries.
+        await run_in_threadpool(files.discard, services.engine, source.file_id)
+        raise
     await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
     return UploadResponse.of(source)
 

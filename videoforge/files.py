@@ -3,6 +3,7 @@ with everything made from it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -10,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videoforge.errors import Conflict, NotFound
+from videoforge.errors import Conflict, NotFound, VideoforgeError
 from videoforge.http_security import safe_original_name
 from videoforge.media import probe, run
 from videoforge.models import JobState, SourceFile
@@ -88,6 +89,13 @@ def delete(engine: Engine, catalog: FileCatalog, file_id: str) -> None:
     catalog.remove(file_id)
     engine.jobs.delete_finished(file_id, [job.task_id for job in jobs])
     engine.storage.delete(meta_key(file_id))
+
+
+def discard(engine: Engine, file_id: str) -> None:
+    """Best effort: remove a just-stored upload that could not be listed."""
+    for key in (meta_key(file_id), source_key(file_id)):
+        with contextlib.suppress(VideoforgeError):
+            engine.storage.delete(key)
 
 
 def _suffix(original_name: str, format_name: str) -> str:

@@ -4,10 +4,13 @@ deleting a file, and a job's live updates as Server-Sent Events."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+import anyio
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +24,12 @@ from videoforge.wiring import Services
 
 # How often an event stream looks at the job record; progress is written about once a second.
 EVENT_POLL_S = 0.5
+# A stream ends after this long even if its job has not (one stuck PENDING, say); browsers
+# reconnect, the page and the CLI poll. Nothing is held open forever.
+EVENT_STREAM_MAX_S = 600
+# Streams read Redis on at most this many threads of their own, so that while Redis stalls,
+# open streams cannot take the threads every other route needs.
+EVENT_READ_THREADS = 8
 # A browser's EventSource reconnects after this long if the stream breaks.
 EVENT_RETRY_MS = 2000
 ERRORS_TEXT = {401: "No or wrong API key", 404: "No such task", 503: "Job store unavailable"}
@@ -66,17 +75,22 @@ async def existing_job(task_id: str, services: ServicesDep) -> Job:
 
 @events_router.get("/task/{task_id}/events", response_class=EventSourceResponse)
 async def task_events(
-    job: Annotated[Job, Depends(existing_job)], services: ServicesDep
+    job: Annotated[Job, Depends(existing_job)], services: ServicesDep, request: Request
 ) -> AsyncIterator[ServerSentEvent]:
     """`status` events, each the job as GET /videos/task/{task_id} shows it, whenever it
-    changes, until it ends. Comments keep quiet streams open."""
-    async for event in _job_events(services, job):
+    changes, until it ends (or for EVENT_STREAM_MAX_S; clients then reconnect or poll).
+    Comments keep quiet streams open."""
+    reads: anyio.CapacityLimiter = request.app.state.event_reads
+    async for event in _job_events(services, job, reads):
         yield event
 
 
-async def _job_events(services: Services, job: Job) -> AsyncIterator[ServerSentEvent]:
+async def _job_events(
+    services: Services, job: Job, reads: anyio.CapacityLimiter
+) -> AsyncIterator[ServerSentEvent]:
     shown: tuple[JobState, float] | None = None
-    while True:
+    deadline = time.monotonic() + EVENT_STREAM_MAX_S
+    while time.monotonic() < deadline:
         if (job.state, job.updated_at) != shown:
             retry_ms = EVENT_RETRY_MS if shown is None else None  # said once is enough
             shown = (job.state, job.updated_at)
@@ -86,7 +100,8 @@ async def _job_events(services: Services, job: Job) -> AsyncIterator[ServerSentE
             return
         await asyncio.sleep(EVENT_POLL_S)
         try:
-            job = await run_in_threadpool(services.engine.jobs.get, job.task_id)
+            job = await anyio.to_thread.run_sync(services.engine.jobs.get, job.task_id,
+                                                 limiter=reads)  # fmt: skip
         except TransientError:
             continue  # Redis is restarting: the stream waits, as a poller would
         except VideoforgeError as exc:  # the job was deleted with its file

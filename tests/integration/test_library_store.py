@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import anyio
+import httpx
 import pytest
 import redis
 
+from videoforge.app import create_app
 from videoforge.catalog import FileCatalog
 from videoforge.errors import NotFound
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, MediaInfo, OutputFormat, SourceFile
-from videoforge.wiring import redis_client
+from videoforge.processes import free_port
+from videoforge.settings import Settings
+from videoforge.wiring import build_services, redis_client
 
 
 @pytest.fixture
@@ -91,3 +98,28 @@ def test_a_closed_file_takes_no_new_job(client: redis.Redis) -> None:
     assert jobs.recent(offset=0, limit=10) == ([], 0)
     with pytest.raises(NotFound):
         jobs.get(late.task_id)
+
+
+def test_an_upload_that_cannot_be_listed_is_not_kept(
+    valkey: str, tmp_path: Path, clips: dict[str, Path]
+) -> None:
+    settings = Settings(
+        _env_file=None, redis_url=valkey, data_dir=tmp_path, videoforge_executor="inline"
+    )
+    services = build_services(settings)
+    # The catalog's Redis is gone (say, it restarted between the two writes).
+    dead = redis_client(f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(settings, dataclasses.replace(services, catalog=FileCatalog(dead)))
+
+    async def upload() -> httpx.Response:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://api") as http,
+        ):
+            body = clips["noaudio"].read_bytes()
+            return await http.post("/videos/upload", files={"file": ("clip.mp4", body)})
+
+    response = anyio.run(upload)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "job store unavailable, try again shortly"}
+    assert list((tmp_path / "objects" / "sources").iterdir()) == []
