@@ -50,6 +50,9 @@ def test_requests_without_a_valid_key_are_401(locked: Service) -> None:
             assert response.headers["www-authenticate"] == 'Bearer realm="videoforge"'
             assert "API key is required" in response.json()["detail"]
         assert client.get("/metrics").status_code == 401
+        for path in ("/videos", "/videos/tasks", "/videos/" + "0" * 32, "/videos/task/x/events"):
+            assert client.get(path).status_code == 401, path
+        assert client.delete("/videos/" + "0" * 32).status_code == 401
         # Health stays open for load balancers and orchestrators.
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 200
