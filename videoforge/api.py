@@ -92,7 +92,7 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         await run_in_threadpool(services.catalog.add, source)
     except TransientError:
         # Unlisted, the upload could never be found or deleted: it goes, the client retries.
-        await run_in_threadpool(files.discard, services.engine, source.file_id)
+        await run_in_threadpool(files.discard_upload, services.engine, source.file_id)
         raise
     await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
     return UploadResponse.of(source)
@@ -117,7 +117,7 @@ def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
     return JSONResponse(task_body(services, services.engine.jobs.get(task_id)))
 
 
-def output_urls(services: Services, name: str) -> dict[str, str]:
+def _output_urls(services: Services, name: str) -> dict[str, str]:
     """Where to stream and download an output; signed when keys are required, because
     players and download links cannot send keys."""
     if not services.auth_required:
@@ -133,7 +133,7 @@ def task_body(services: Services, job: Job) -> dict[str, Any]:
     """A job as the API shows it (TaskStatus), with URLs in the result of a finished one."""
     body = _task_status(job).model_dump(mode="json")
     if body.get("result"):
-        body["result"].update(output_urls(services, job.output_name))
+        body["result"].update(_output_urls(services, job.output_name))
     # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown).
     return {key: value for key, value in body.items() if value is not None}
 

@@ -18,7 +18,7 @@ from videoforge.media import command, plan, probe, run
 from videoforge.media.progress import ProgressParser
 from videoforge.models import Job, JobState, MediaInfo, Progress
 from videoforge.settings import Settings
-from videoforge.storage import Storage, output_key, source_key
+from videoforge.storage import Storage, discard, output_key, source_key
 
 if TYPE_CHECKING:
     from videoforge.pipeline import Engine
@@ -144,13 +144,6 @@ def publish(outdir: Path, main_name: str, storage: Storage) -> tuple[list[str], 
             storage.put_file(output_key(path.name), path)
             published.append(output_key(path.name))
     except BaseException:
-        remove(storage, published)  # a failed attempt leaves nothing for readers to find
+        discard(storage, published)  # a failed attempt leaves nothing for readers to find
         raise
     return published, sum(path.stat().st_size for path in files)
-
-
-def remove(storage: Storage, keys: list[str]) -> None:
-    """Delete objects, best effort."""
-    for key in keys:
-        with contextlib.suppress(Exception):
-            storage.delete(key)

@@ -3,7 +3,6 @@ with everything made from it."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import time
@@ -11,13 +10,13 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from videoforge.errors import Conflict, NotFound, VideoforgeError
+from videoforge.errors import Conflict, NotFound
 from videoforge.http_security import safe_original_name
 from videoforge.media import probe, run
 from videoforge.models import JobState, SourceFile
 from videoforge.outputs import remove_output
 from videoforge.settings import Settings
-from videoforge.storage import meta_key, source_key
+from videoforge.storage import discard, meta_key, source_key
 
 if TYPE_CHECKING:
     from videoforge.catalog import FileCatalog
@@ -91,11 +90,9 @@ def delete(engine: Engine, catalog: FileCatalog, file_id: str) -> None:
     engine.storage.delete(meta_key(file_id))
 
 
-def discard(engine: Engine, file_id: str) -> None:
+def discard_upload(engine: Engine, file_id: str) -> None:
     """Best effort: remove a just-stored upload that could not be listed."""
-    for key in (meta_key(file_id), source_key(file_id)):
-        with contextlib.suppress(VideoforgeError):
-            engine.storage.delete(key)
+    discard(engine.storage, [meta_key(file_id), source_key(file_id)])
 
 
 def _suffix(original_name: str, format_name: str) -> str:

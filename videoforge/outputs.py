@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 from videoforge.errors import NotFound
@@ -42,7 +41,7 @@ def object_keys(storage: Storage, output_name: str) -> list[str]:
 
 
 def remove_output(storage: Storage, output_name: str) -> None:
-    """Delete an output's objects; the playlist goes last, so a retry still finds segments."""
+    """Delete an output's objects (deleting a missing one is fine); the playlist goes last,
+    so a retry after a storage failure still finds the segments."""
     for key in object_keys(storage, output_name):
-        with contextlib.suppress(NotFound):
-            storage.delete(key)
+        storage.delete(key)

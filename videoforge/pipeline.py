@@ -22,7 +22,7 @@ from videoforge.media.binaries import FFmpegBinaries
 from videoforge.metrics import JobMetrics
 from videoforge.models import Job, JobState
 from videoforge.settings import Settings
-from videoforge.storage import Storage
+from videoforge.storage import Storage, discard
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome) -> None:
         job.task_id, state=JobState.SUCCESS, result=outcome.result, error=None
     ):
         # Cancelled between the last check and now: the outputs must not stay behind.
-        attempts.remove(engine.storage, outcome.keys)
+        discard(engine.storage, outcome.keys)
         log.info("task %s was cancelled as it finished; outputs removed", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
