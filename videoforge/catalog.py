@@ -7,7 +7,7 @@ import json
 
 import redis
 
-from videoforge.jobs.store import FILE_RECORDS_KEY, FILES_KEY, redis_errors
+from videoforge.jobs.store import FILE_RECORDS_KEY, FILES_KEY, newest_first, redis_errors
 from videoforge.models import SourceFile
 
 
@@ -27,9 +27,8 @@ class FileCatalog:
 
     def page(self, offset: int, limit: int) -> tuple[list[SourceFile], int]:
         """`limit` files from `offset`, newest first, and how many there are in all."""
+        file_ids, total = newest_first(self.client, FILES_KEY, offset, limit)
         with redis_errors():
-            file_ids: list[bytes] = self.client.zrevrange(FILES_KEY, offset, offset + limit - 1)  # type: ignore[assignment]
-            total = int(self.client.zcard(FILES_KEY))
             raw = self.client.hmget(FILE_RECORDS_KEY, file_ids) if file_ids else []
         return [SourceFile.from_dict(json.loads(item)) for item in raw if item], total
 

@@ -181,12 +181,8 @@ class JobStore:
 
     def recent(self, offset: int, limit: int) -> tuple[list[Job], int]:
         """`limit` jobs from `offset`, newest first, and how many there are in all."""
-        with redis_errors():
-            task_ids: list[bytes] = self.client.zrevrange(
-                RECENT_JOBS_KEY, offset, offset + limit - 1
-            )  # type: ignore[assignment]
-            total = int(self.client.zcard(RECENT_JOBS_KEY))
-        return self._get_many([_text(task_id) for task_id in task_ids]), total
+        task_ids, total = newest_first(self.client, RECENT_JOBS_KEY, offset, limit)
+        return self._get_many(task_ids), total
 
     def delete_finished(self, file_id: str, task_ids: list[str]) -> None:
         """Forget the records of a file's jobs (all finished: the caller checked)."""
@@ -209,6 +205,16 @@ class JobStore:
         """Raise TransientError unless Redis answers."""
         with redis_errors():
             self.client.ping()
+
+
+def newest_first(client: redis.Redis, key: str, offset: int, limit: int) -> tuple[list[str], int]:
+    """A page of a sorted set by time, newest first, and the set's size."""
+    with redis_errors():
+        pipe = client.pipeline()
+        pipe.zrevrange(key, offset, offset + limit - 1)
+        pipe.zcard(key)
+        members, total = pipe.execute()
+    return [_text(member) for member in members], int(total)
 
 
 def _text(value: bytes | str) -> str:
