@@ -16,7 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import files
-from videoforge.api import ERRORS, ServicesDep, authorize, output_urls, task_body
+from videoforge.api import ERRORS, ServicesDep, authorize, task_body
 from videoforge.errors import TransientError, VideoforgeError
 from videoforge.models import Job, JobState
 from videoforge.schemas import FileDetails, FilePage, FileSummary, TaskPage
@@ -116,7 +116,7 @@ def file_details(file_id: str, services: ServicesDep) -> JSONResponse:
     jobs = services.engine.jobs.jobs_for_file(file_id)
     body: dict[str, Any] = FileSummary.of(source).model_dump(mode="json")
     body["jobs"] = [task_body(services, job) for job in jobs]
-    body["outputs"] = [_output(services, job) for job in jobs if job.state is JobState.SUCCESS]
+    body["outputs"] = [_output(job) for job in body["jobs"] if job["state"] == JobState.SUCCESS]
     return JSONResponse(body)
 
 
@@ -128,14 +128,15 @@ def delete_file(file_id: str, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
-def _output(services: Services, job: Job) -> dict[str, Any]:
-    result = job.result or {}
+def _output(job: dict[str, Any]) -> dict[str, Any]:
+    """An output as OutputSummary, from its finished job as task_body shows it (URLs, signed
+    or not, included)."""
+    result = job["result"]
     return {
-        "output_name": job.output_name,
-        "task_id": job.task_id,
-        "format": job.format.value,
-        "width": result.get("width", 0),
-        "height": result.get("height", 0),
-        "size_bytes": result.get("size_bytes", 0),
-        **output_urls(services, job.output_name),
+        "output_name": job["output_name"],
+        "task_id": job["task_id"],
+        "format": job["format"],
+        **{field: result.get(field, 0) for field in ("width", "height", "size_bytes")},
+        "stream_url": result["stream_url"],
+        "download_url": result["download_url"],
     }
