@@ -1,5 +1,5 @@
 """How the client commands look: rich progress bars (on stderr, so stdout stays clean for
-URLs, ids and JSON) and rich tables of files, jobs and one job's status."""
+URLs, ids and JSON), rich tables of files and jobs, and one job's status as plain lines."""
 
 from __future__ import annotations
 

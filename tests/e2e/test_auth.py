@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from tests.e2e.browser import (
     wait_until_done,
 )
 from tests.e2e.service import Service, transcode, upload, wait_for
+from tests.e2e.test_cli import cli_env, command
 
 __all__ = ["browser", "playwright"]  # fixtures, used by name
 KEY_REQUIRED = "an API key is required: send Authorization: Bearer <key> or X-API-Key"
@@ -146,16 +146,14 @@ def test_the_cli_sends_its_key_and_prints_a_signed_url(
     locked: Service, clips: dict[str, Path]
 ) -> None:
     key = keys(locked, "create", "cli").stdout.strip()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEOFORGE_")}
-    env["VIDEOFORGE_URL"] = locked.url
-    argv = [sys.executable, "-m", "videoforge.cli"]
+    env = cli_env(locked)
     submitted = subprocess.run(
-        [*argv, "submit", str(clips["noaudio"]), "-r", "320:240", "-f", "mp4", "--wait"],
+        command("submit", str(clips["noaudio"]), "-r", "320:240", "-f", "mp4", "--wait"),
         env={**env, "VIDEOFORGE_API_KEY": key}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert submitted.returncode == 0, submitted.stderr
     url = submitted.stdout.strip()
     assert url.startswith(locked.url) and "sig=" in url
     assert httpx.get(url, timeout=30).headers["content-type"] == "video/mp4"  # no key needed
-    refused = subprocess.run([*argv, "files"], env=env, capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(command("files"), env=env, capture_output=True, text=True, timeout=60)
     assert (refused.returncode, refused.stderr.strip()) == (1, f"videoforge: {KEY_REQUIRED}")

@@ -21,7 +21,7 @@ from videoforge.processes import free_port
 Result = subprocess.CompletedProcess[str]
 
 
-def command(service: Service, *args: str) -> list[str]:
+def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "videoforge.cli", *args]
 
 
@@ -33,7 +33,7 @@ def cli_env(service: Service) -> dict[str, str]:
 def videoforge(service: Service, *args: str) -> Result:
     """Run `videoforge ARGS` with VIDEOFORGE_URL pointing at the service."""
     return subprocess.run(
-        command(service, *args), env=cli_env(service), capture_output=True, text=True, timeout=120
+        command(*args), env=cli_env(service), capture_output=True, text=True, timeout=120
     )
 
 
@@ -166,7 +166,7 @@ def test_cancel_ends_a_waiting_transcode_with_exit_1(
 ) -> None:
     file_id = succeeded(videoforge(service, "upload", str(clips["long"]))).strip()
     # VP9 at 720p takes many seconds for the 12 s clip: the cancel lands while it runs.
-    argv = command(service, "transcode", file_id, "-r", "1280:720", "-f", "webm", "--wait")
+    argv = command("transcode", file_id, "-r", "1280:720", "-f", "webm", "--wait")
     waiting = subprocess.Popen(argv, env=cli_env(service), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:

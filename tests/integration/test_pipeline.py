@@ -10,7 +10,7 @@ from tests.integration.conftest import EngineFactory
 from videoforge.jobs.inline import InlineExecutor
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.models import JobState
-from videoforge.pipeline import RetryLater, run_job
+from videoforge.pipeline import Engine, RetryLater, run_job
 from videoforge.storage import source_key
 from videoforge.storage.local import LocalStorage
 
@@ -47,10 +47,7 @@ def test_inline_executor_schedules_the_retries(engine_for: EngineFactory) -> Non
     executor = InlineExecutor(engine, concurrency=1)
     try:
         executor.submit(job.task_id)
-        deadline = time.monotonic() + 30
-        while engine.jobs.get(job.task_id).state is not JobState.SUCCESS:
-            assert time.monotonic() < deadline, engine.jobs.get(job.task_id)
-            time.sleep(0.1)
+        wait_state(engine, job.task_id, JobState.SUCCESS, timeout_s=30)
     finally:
         executor.close()
     assert engine.jobs.get(job.task_id).attempts == 2
@@ -65,10 +62,7 @@ def test_inline_close_interrupts_without_counting_and_restart_resumes(
     LocalStorage.put_file(engine.storage, source_key(job.file_id), long_clip)
     executor = InlineExecutor(engine, concurrency=1)
     executor.submit(job.task_id)
-    deadline = time.monotonic() + 30
-    while engine.jobs.get(job.task_id).state is not JobState.PROGRESS:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_state(engine, job.task_id, JobState.PROGRESS, timeout_s=30)
     started = time.monotonic()
     executor.close()
     assert time.monotonic() - started < 3.0
@@ -79,10 +73,7 @@ def test_inline_close_interrupts_without_counting_and_restart_resumes(
     # The next executor takes up the unfinished job by itself.
     restarted = InlineExecutor(engine, concurrency=1)
     try:
-        deadline = time.monotonic() + 120
-        while engine.jobs.get(job.task_id).state is not JobState.SUCCESS:
-            assert time.monotonic() < deadline, engine.jobs.get(job.task_id)
-            time.sleep(0.2)
+        wait_state(engine, job.task_id, JobState.SUCCESS, timeout_s=120)
     finally:
         restarted.close()
     assert engine.jobs.get(job.task_id).attempts == 1
@@ -100,3 +91,11 @@ def test_redelivery_past_the_attempt_cap_fails_instead_of_looping(
     record = engine.jobs.get(job.task_id)
     assert record.state is JobState.FAILURE
     assert record.error == "gave up after 2 attempts: the worker running it was lost"
+
+
+def wait_state(engine: Engine, task_id: str, state: JobState, timeout_s: float) -> None:
+    """Poll the job's record until it reaches `state`."""
+    deadline = time.monotonic() + timeout_s
+    while engine.jobs.get(task_id).state is not state:
+        assert time.monotonic() < deadline, engine.jobs.get(task_id)
+        time.sleep(0.05)
