@@ -9,19 +9,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from videoforge import files, workspace
+from videoforge import sources, workspace
+from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.lease import Guard
-from videoforge.media import command, plan, probe, run
+from videoforge.media import command, run
 from videoforge.media.progress import ProgressParser
 from videoforge.models import Job, JobState, MediaInfo, Progress
 from videoforge.settings import Settings
 from videoforge.storage import Storage, discard, output_key, source_key
-
-if TYPE_CHECKING:
-    from videoforge.pipeline import Engine
 
 PROGRESS_WRITE_INTERVAL_S = 1.0
 # Room for the input, the output and ffmpeg's own files, relative to the input's size.
@@ -50,8 +48,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
     binaries = engine.binaries
-    media = run.probe_media(binaries, source, engine.settings.max_input_pixels)
-    probe.check_limits(media, files.input_limits(engine.settings))
+    media = sources.probe_checked(engine, source)
     encode = _encode_plan(job, media, source, engine.settings)
     outdir = workdir / "out"
     outdir.mkdir()
@@ -61,7 +58,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
         cwd=outdir,
         binaries=binaries,
         on_progress_line=_progress_writer(job.task_id, media.duration_s, engine, guard),
-        timeout_s=float(engine.settings.task_soft_time_limit),
+        timeout_s=float(engine.settings.task_soft_time_limit_s),
     )
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
@@ -92,14 +89,12 @@ def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
 def _encode_plan(
     job: Job, media: MediaInfo, source: Path, settings: Settings
 ) -> command.EncodePlan:
-    box = plan.parse_resolution(job.resolution)
-    width, height = plan.fit(media.display_size, box, upscale=job.upscale)
     return command.EncodePlan(
         input_path=source,
         stem=Path(job.output_name).stem,
         format=job.format,
-        width=width,
-        height=height,
+        width=job.width,
+        height=job.height,
         has_audio=media.audio_codec is not None,
         x264_preset=settings.x264_preset,
         max_pixels=settings.max_input_pixels,

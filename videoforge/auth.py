@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 import redis
 
-from videoforge.jobs.store import PREFIX, redis_errors
+from videoforge.jobs.names import API_KEYS_KEY, SIGNING_KEY_KEY
+from videoforge.jobs.store import decoded, redis_errors
 
-KEYS_KEY = f"{PREFIX}:apikeys"
-SIGNING_KEY_KEY = f"{PREFIX}:stream-signing-key"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _EXPIRY = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: int() takes other digits too
 
@@ -50,18 +49,18 @@ class KeyStore:
         """Make a key and return it whole; it is shown once and never stored."""
         key_id, secret = secrets.token_hex(4), secrets.token_urlsafe(24)
         record = {"name": name[:80], "created_at": time.time(), "sha256": _digest(secret)}
-        self.client.hset(KEYS_KEY, key_id, json.dumps(record))
+        self.client.hset(API_KEYS_KEY, key_id, json.dumps(record))
         return f"vf_{key_id}_{secret}"
 
     def list(self) -> list[ApiKey]:
         keys = []
-        for key_id, raw in self.client.hgetall(KEYS_KEY).items():
+        for key_id, raw in self.client.hgetall(API_KEYS_KEY).items():
             record = json.loads(raw)
-            keys.append(ApiKey(_text(key_id), record["name"], record["created_at"]))
+            keys.append(ApiKey(decoded(key_id), record["name"], record["created_at"]))
         return sorted(keys, key=lambda k: k.created_at)
 
     def revoke(self, key_id: str) -> bool:
-        return bool(self.client.hdel(KEYS_KEY, key_id))
+        return bool(self.client.hdel(API_KEYS_KEY, key_id))
 
     def verify(self, presented: str) -> bool:
         """True for a key that exists and matches; constant-time on the secret."""
@@ -70,7 +69,7 @@ class KeyStore:
         if prefix != "vf" or not key_id or not secret or len(presented) > 200:
             return False
         with redis_errors():
-            raw = self.client.hget(KEYS_KEY, key_id)
+            raw = self.client.hget(API_KEYS_KEY, key_id)
         if raw is None:
             return False
         return hmac.compare_digest(json.loads(raw)["sha256"], _digest(secret))
@@ -80,7 +79,7 @@ class KeyStore:
         if self._signing_key is None:
             with redis_errors():
                 self.client.set(SIGNING_KEY_KEY, secrets.token_hex(32), nx=True)
-                self._signing_key = _text(self.client.get(SIGNING_KEY_KEY) or b"").encode()
+                self._signing_key = decoded(self.client.get(SIGNING_KEY_KEY) or b"").encode()
         return self._signing_key
 
     def signed_path(self, route: str, name: str, ttl_s: int) -> str:
@@ -106,7 +105,3 @@ def keys_required(setting: str, host: str) -> bool:
     if setting == "auto":
         return host not in LOOPBACK
     return setting == "true"
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -1,5 +1,5 @@
-"""The catalog of accepted files, kept in Redis beside the jobs: newest-first order and each
-file's record, so listing never reads object storage."""
+"""The catalog of sources (accepted uploads), kept in Redis beside the jobs: newest-first
+order and each file's record, so listing never reads object storage."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 
 import redis
 
-from videoforge.jobs.store import FILE_RECORDS_KEY, FILES_KEY, newest_first, redis_errors
+from videoforge.jobs.names import FILE_RECORDS_KEY, FILES_KEY
+from videoforge.jobs.store import newest_first, redis_errors
 from videoforge.models import SourceFile
 
 
-class FileCatalog:
+class SourceCatalog:
     """Which files exist, newest first. Storage's meta.json stays the record a job reads."""
 
     def __init__(self, client: redis.Redis) -> None:

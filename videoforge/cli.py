@@ -1,5 +1,5 @@
 """The `videoforge` command: serve (all-in-one), api, worker, keys; and the client commands
-(submit, status, download...) from videoforge.console."""
+(submit, status, download...) from videoforge.client.commands."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from videoforge import console
+from videoforge.client import commands
 
 if TYPE_CHECKING:
     from videoforge.auth import KeyStore
@@ -22,8 +22,8 @@ cli = typer.Typer(help="videoforge: self-hosted video transcoding.", no_args_is_
 def _settings(**overrides: object) -> Settings:
     # Imported here, not at the top: the client commands need none of the server's modules
     # (Celery, FastAPI, boto3), and importing them would add a second to every one.
-    from videoforge import wiring
-    from videoforge.logs import configure_logging
+    from videoforge.runtime import wiring
+    from videoforge.runtime.logs import configure_logging
 
     changes = {key: value for key, value in overrides.items() if value is not None}
     settings = wiring.load_settings(**changes)
@@ -38,7 +38,7 @@ PortOption = Annotated[int | None, typer.Option(help="Port (PORT)")]
 @cli.command()
 def serve(host: HostOption = None, port: PortOption = None) -> None:
     """Everything on one machine: API, a Celery worker, and Valkey unless REDIS_URL is set."""
-    from videoforge.serve import serve as run_all
+    from videoforge.runtime.serve import serve as run_all
 
     run_all(_settings(host=host, port=port))
 
@@ -46,8 +46,8 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
 @cli.command()
 def api(host: HostOption = None, port: PortOption = None) -> None:
     """The API only; workers run elsewhere (needs REDIS_URL)."""
-    from videoforge import wiring
-    from videoforge.serve import run_api
+    from videoforge.runtime import wiring
+    from videoforge.runtime.serve import run_api
 
     run_api(wiring.require_redis(_settings(host=host, port=port)))
 
@@ -55,8 +55,8 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
 @cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(ctx: typer.Context) -> None:
     """A Celery worker (needs REDIS_URL); extra options go to `celery worker`."""
-    from videoforge import wiring
-    from videoforge.serve import worker_argv, worker_env
+    from videoforge.runtime import wiring
+    from videoforge.runtime.serve import worker_argv, worker_env
 
     settings = wiring.require_redis(_settings())
     argv = worker_argv(settings, list(ctx.args))
@@ -68,10 +68,10 @@ cli.add_typer(keys_cli, name="keys")
 
 
 def _key_store() -> KeyStore:
-    from videoforge import wiring
     from videoforge.auth import KeyStore
-    from videoforge.embedded_valkey import embedded_url
     from videoforge.errors import StartupError
+    from videoforge.runtime import wiring
+    from videoforge.runtime.valkey import embedded_url
 
     settings = _settings()
     url = settings.redis_url or embedded_url(settings.data_dir)
@@ -103,7 +103,7 @@ def keys_revoke(key_id: str) -> None:
     typer.echo(f"revoked {key_id}")
 
 
-console.register(cli)
+commands.register(cli)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -114,6 +114,10 @@ class Job:
     output_name: str
     resolution: str
     format: OutputFormat
+    # The output size planned at submission (the box fitted to the source): attempts encode
+    # exactly this, so a job's name and its pixels never disagree.
+    width: int
+    height: int
     upscale: bool = False
     state: JobState = JobState.PENDING
     attempts: int = 0
@@ -123,4 +127,3 @@ class Job:
     worker: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -14,30 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from videoforge import attempt as attempts
-from videoforge import logs
+from videoforge.engine import Engine
 from videoforge.errors import TransientError, VideoforgeError
 from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, LeaseLost
-from videoforge.jobs.store import JobStore
-from videoforge.media.binaries import FFmpegBinaries
-from videoforge.metrics import JobMetrics
 from videoforge.models import Job, JobState
-from videoforge.settings import Settings
-from videoforge.storage import Storage, discard
+from videoforge.runtime import logs
+from videoforge.storage import discard
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Engine:
-    """What a pipeline run needs; built once per process by `wiring`."""
-
-    settings: Settings
-    storage: Storage
-    jobs: JobStore
-    binaries: FFmpegBinaries
-    metrics: JobMetrics
-    # Exceptions an executor raises into a job when its own time limit expires.
-    timeout_errors: tuple[type[BaseException], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +100,7 @@ def _counted(job: Job, engine: Engine, guard: Guard, worker: str, token: str) ->
     except LeaseLost:
         log.warning("task %s: lease lost, another attempt owns the job; nothing written", task_id)
     except engine.timeout_errors:
-        limit_s = engine.settings.task_soft_time_limit
+        limit_s = engine.settings.task_soft_time_limit_s
         _fail(job, engine, f"timeout: job ran longer than {limit_s} s", token)
     except VideoforgeError as exc:
         _fail(job, engine, exc.message, token)

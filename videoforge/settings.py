@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,25 +19,45 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+def _alias(name: str, *old_names: str) -> AliasChoices:
+    # Environment names are matched case-insensitively; the first one set wins.
+    return AliasChoices(name, *old_names)
+
+
 class Settings(BaseSettings):
     """Every setting videoforge reads; a bad value stops start-up."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     redis_url: str | None = Field(
         default=None,
         pattern=r"^(redis|rediss|unix|valkey|valkeys)://\S+$",
         description="Redis/Valkey URL; unset starts an embedded Valkey",
     )
-    minio_endpoint: str | None = Field(
-        default=None, description="S3 endpoint (host:port or URL); unset uses local disk"
+    # S3_* names serve any S3 server; the seed's MINIO_* names still work (S3_* wins).
+    s3_endpoint: str | None = Field(
+        default=None,
+        validation_alias=_alias("s3_endpoint", "minio_endpoint"),
+        description="S3 endpoint (host:port or URL); unset uses local disk",
     )
-    minio_access_key: str = Field(default="", description="S3 access key")
-    minio_secret_key: str = Field(default="", description="S3 secret key")
-    minio_secure: bool = Field(default=False, description="Use HTTPS for the S3 endpoint")
-    minio_bucket: str = Field(
+    s3_access_key: str = Field(
+        default="", validation_alias=_alias("s3_access_key", "minio_access_key"),
+        description="S3 access key",
+    )  # fmt: skip
+    s3_secret_key: str = Field(
+        default="", validation_alias=_alias("s3_secret_key", "minio_secret_key"),
+        description="S3 secret key",
+    )  # fmt: skip
+    s3_secure: bool = Field(
+        default=False, validation_alias=_alias("s3_secure", "minio_secure"),
+        description="Use HTTPS for the S3 endpoint",
+    )  # fmt: skip
+    s3_bucket: str = Field(
         default="videos",
         pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        validation_alias=_alias("s3_bucket", "minio_bucket"),
         description="S3 bucket, created when missing",
     )
     s3_region: str = Field(default="us-east-1", description="S3 region used for signing")
@@ -56,10 +76,15 @@ class Settings(BaseSettings):
         default=Path("data"), description="Local storage, Valkey AOF, temp files"
     )
     worker_concurrency: int = Field(default=2, ge=1, le=64, description="Parallel jobs per worker")
-    task_time_limit: int = Field(default=3600, ge=1, description="Hard time limit per job, seconds")
-    task_soft_time_limit: int = Field(
-        default=3300, ge=1, description="Soft time limit per job, seconds"
-    )
+    task_time_limit_s: int = Field(
+        default=3600, ge=1, validation_alias=_alias("task_time_limit_s", "task_time_limit"),
+        description="Hard time limit per job, seconds",
+    )  # fmt: skip
+    task_soft_time_limit_s: int = Field(
+        default=3300, ge=1,
+        validation_alias=_alias("task_soft_time_limit_s", "task_soft_time_limit"),
+        description="Soft time limit per job, seconds",
+    )  # fmt: skip
     max_retries: int = Field(default=3, ge=1, le=20, description="Attempts for transient errors")
     lease_ttl_s: float = Field(
         default=30, ge=1, le=600, description="A running job's lease; renewed every third of it"
@@ -134,20 +159,30 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        if self.task_soft_time_limit >= self.task_time_limit:
-            raise ValueError("TASK_SOFT_TIME_LIMIT must be below TASK_TIME_LIMIT")
-        if self.presigned_redirects and not self.minio_endpoint:
-            raise ValueError("PRESIGNED_REDIRECTS needs S3 storage (MINIO_ENDPOINT)")
+        if self.task_soft_time_limit_s >= self.task_time_limit_s:
+            raise ValueError("TASK_SOFT_TIME_LIMIT_S must be below TASK_TIME_LIMIT_S")
+        if self.presigned_redirects and not self.s3_endpoint:
+            raise ValueError("PRESIGNED_REDIRECTS needs S3 storage (S3_ENDPOINT)")
         return self
 
     @property
     def visibility_timeout_s(self) -> int:
         """Broker redelivery delay; above the hard limit so a healthy job is never redelivered."""
-        return self.task_time_limit + 300
+        return self.task_time_limit_s + 300
 
     @property
     def temp_dir(self) -> Path:
         return self.data_dir / "tmp"
+
+
+def env_names() -> set[str]:
+    """Every environment name Settings reads, the old aliases included."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        names.add(name.upper())
+        if isinstance(field.validation_alias, AliasChoices):
+            names.update(str(choice).upper() for choice in field.validation_alias.choices)
+    return names
 
 
 def describe_error(error: ValidationError) -> str:
@@ -155,5 +190,14 @@ def describe_error(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
         name = ".".join(str(loc) for loc in item["loc"]).upper() or "settings"
-        parts.append(f"{name}: {item['msg']}")
+        parts.append(f"{_with_old_names(name)}: {item['msg']}")
     return "invalid settings: " + "; ".join(parts)
+
+
+def _with_old_names(name: str) -> str:
+    # `S3_BUCKET (or MINIO_BUCKET)`: the user may have set either.
+    field = Settings.model_fields.get(name.lower())
+    if field is None or not isinstance(field.validation_alias, AliasChoices):
+        return name
+    old = [str(choice).upper() for choice in field.validation_alias.choices[1:]]
+    return f"{name} (or {', '.join(old)})"

@@ -1,14 +1,15 @@
-"""Accepting a transcode request: check it, plan the output name, save the record, queue it."""
+"""Accepting a transcode request: check it, plan the output, save the record, queue it."""
 
 from __future__ import annotations
 
 import uuid
 
-from videoforge import files
+from videoforge import sources
+from videoforge.engine import Services
 from videoforge.errors import VideoforgeError
 from videoforge.media import plan
 from videoforge.models import Job, JobState, OutputFormat
-from videoforge.wiring import Services
+from videoforge.outputs import job_output_name
 
 
 def submit_transcode(
@@ -16,15 +17,17 @@ def submit_transcode(
 ) -> Job:
     """Queue a transcode of an accepted file and return its saved record."""
     box = plan.parse_resolution(resolution)
-    source = files.lookup(services.engine, file_id)
+    source = sources.lookup(services.engine, file_id)
     task_id = str(uuid.uuid4())
-    size = plan.fit(source.media.display_size, box, upscale=upscale)
+    width, height = plan.fit(source.media.display_size, box, upscale=upscale)
     job = Job(
         task_id=task_id,
         file_id=file_id,
-        output_name=f"{plan.output_stem(file_id, size, task_id)}.{fmt.extension}",
+        output_name=job_output_name(file_id, (width, height), task_id, fmt),
         resolution=str(box),
         format=fmt,
+        width=width,
+        height=height,
         upscale=upscale,
     )
     # Saved before it is queued, so a fast worker always finds the record.

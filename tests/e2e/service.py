@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from videoforge.processes import free_port
+from videoforge.runtime.processes import free_port
 
 TERMINAL = {"SUCCESS", "FAILURE"}
 

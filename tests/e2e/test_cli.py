@@ -16,7 +16,7 @@ import pytest
 from tests.e2e.service import Service
 from tests.e2e.test_transcode import ffprobe
 from videoforge.media.binaries import FFmpegBinaries
-from videoforge.processes import free_port
+from videoforge.runtime.processes import free_port
 
 Result = subprocess.CompletedProcess[str]
 

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_clip
-from videoforge.embedded_valkey import EmbeddedValkey
+from videoforge.engine import Engine
 from videoforge.errors import TransientError
-from videoforge.jobs.celery_app import QUEUE
+from videoforge.jobs.metrics import JobMetrics
+from videoforge.jobs.names import QUEUE
 from videoforge.jobs.store import JobStore
 from videoforge.media.binaries import FFmpegBinaries
-from videoforge.metrics import JobMetrics
 from videoforge.models import Job, OutputFormat
-from videoforge.pipeline import Engine
+from videoforge.runtime.valkey import EmbeddedValkey
+from videoforge.runtime.wiring import redis_client
 from videoforge.settings import Settings
 from videoforge.storage import meta_key, source_key
 from videoforge.storage.local import LocalStorage
-from videoforge.wiring import redis_client
 
 EngineFactory = Callable[..., tuple[Engine, Job]]
 
@@ -70,7 +70,13 @@ def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> Iterato
         metrics = JobMetrics(client, queue_name=QUEUE)
         engine = Engine(settings, storage, JobStore(client), binaries, metrics)
         job = Job(
-            str(uuid.uuid4()), file_id, f"{file_id}_320x240_x.mp4", "320:240", OutputFormat.MP4
+            str(uuid.uuid4()),
+            file_id,
+            f"{file_id}_320x240_x.mp4",
+            "320:240",
+            OutputFormat.MP4,
+            320,
+            240,
         )
         engine.jobs.create(job)
         return engine, job

@@ -13,14 +13,14 @@ import httpx
 import pytest
 import redis
 
-from videoforge.app import create_app
-from videoforge.catalog import FileCatalog
+from videoforge.catalog import SourceCatalog
 from videoforge.errors import NotFound
+from videoforge.http.app import create_app
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, MediaInfo, OutputFormat, SourceFile
-from videoforge.processes import free_port
+from videoforge.runtime.processes import free_port
+from videoforge.runtime.wiring import build_services, redis_client
 from videoforge.settings import Settings
-from videoforge.wiring import build_services, redis_client
 
 
 @pytest.fixture
@@ -40,12 +40,18 @@ def source(created_at: float) -> SourceFile:
 def job(file_id: str) -> Job:
     task_id = str(uuid.uuid4())
     return Job(
-        task_id, file_id, f"{file_id}_640x360_{task_id[:8]}.mp4", "640:360", OutputFormat.MP4
+        task_id,
+        file_id,
+        f"{file_id}_640x360_{task_id[:8]}.mp4",
+        "640:360",
+        OutputFormat.MP4,
+        640,
+        360,
     )
 
 
 def test_the_catalog_pages_newest_first(client: redis.Redis) -> None:
-    catalog = FileCatalog(client)
+    catalog = SourceCatalog(client)
     files = [source(1000.0 + n) for n in range(5)]
     for added in files:
         catalog.add(added)
@@ -109,7 +115,7 @@ def test_an_upload_that_cannot_be_listed_is_not_kept(
     services = build_services(settings)
     # The catalog's Redis is gone (say, it restarted between the two writes).
     dead = redis_client(f"redis://127.0.0.1:{free_port()}/0")
-    app = create_app(settings, dataclasses.replace(services, catalog=FileCatalog(dead)))
+    app = create_app(settings, dataclasses.replace(services, catalog=SourceCatalog(dead)))
 
     async def upload() -> httpx.Response:
         async with (

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from tests.conftest import make_clip
 from tests.integration.conftest import EngineFactory
+from videoforge.engine import Engine
 from videoforge.jobs.inline import InlineExecutor
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.models import JobState
-from videoforge.pipeline import Engine, RetryLater, run_job
+from videoforge.pipeline import RetryLater, run_job
 from videoforge.storage import source_key
 from videoforge.storage.local import LocalStorage
 

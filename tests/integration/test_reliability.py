@@ -11,12 +11,13 @@ import pytest
 
 from tests.e2e.service import alive, descendants
 from tests.integration.conftest import EngineFactory, FlakyStorage
+from videoforge.engine import Engine
 from videoforge.errors import TransientError
-from videoforge.jobs.celery_app import QUEUE, TASK_NAME, create_celery
+from videoforge.jobs.broker import celery_client, send_job
+from videoforge.jobs.names import QUEUE, lease_key
 from videoforge.jobs.reaper import queued_task_ids, reap
-from videoforge.jobs.store import lease_key
 from videoforge.models import JobState
-from videoforge.pipeline import Engine, RetryLater, run_job
+from videoforge.pipeline import RetryLater, run_job
 from videoforge.settings import Settings
 from videoforge.storage import output_key
 from videoforge.storage.retrying import RetryingStorage
@@ -138,9 +139,9 @@ def test_the_reaper_republishes_a_lost_message_only(engine_for: EngineFactory) -
 
 def test_queued_ids_are_read_from_the_broker(engine_for: EngineFactory, valkey: str) -> None:
     engine, job = engine_for()
-    app = create_celery(Settings(_env_file=None, redis_url=valkey))
+    app = celery_client(Settings(_env_file=None, redis_url=valkey))
     try:
-        app.send_task(TASK_NAME, args=[job.task_id], task_id=job.task_id)
+        send_job(app, job.task_id)
         assert job.task_id in queued_task_ids(engine.jobs.client, QUEUE)
     finally:
         engine.jobs.client.delete(QUEUE)

@@ -15,8 +15,8 @@ import httpx
 from botocore.config import Config
 
 from tests.e2e.service import signal_and_wait
-from videoforge.jobs.celery_app import create_celery
-from videoforge.processes import free_port
+from videoforge.jobs.broker import celery_client
+from videoforge.runtime.processes import free_port
 from videoforge.settings import Settings
 
 ACCESS_KEY = "videoforge-test"
@@ -122,12 +122,12 @@ class Role:
 def cluster_env(redis_url: str, s3: SeaweedS3, data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment every role shares, as in docker-compose.yml."""
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "REDIS_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "S3_", "REDIS_"))},
         "REDIS_URL": redis_url,
-        "MINIO_ENDPOINT": f"127.0.0.1:{s3.port}",
-        "MINIO_ACCESS_KEY": ACCESS_KEY,
-        "MINIO_SECRET_KEY": SECRET_KEY,
-        "MINIO_BUCKET": BUCKET,
+        "S3_ENDPOINT": f"127.0.0.1:{s3.port}",
+        "S3_ACCESS_KEY": ACCESS_KEY,
+        "S3_SECRET_KEY": SECRET_KEY,
+        "S3_BUCKET": BUCKET,
         "DATA_DIR": str(data_dir),
         "WORKER_CONCURRENCY": "1",
         **extra,
@@ -136,7 +136,7 @@ def cluster_env(redis_url: str, s3: SeaweedS3, data_dir: Path, **extra: str) -> 
 
 def worker_names(redis_url: str, timeout_s: float = 1.0) -> set[str]:
     """Names of the workers that answer a Celery ping on this broker."""
-    app = create_celery(Settings(_env_file=None, redis_url=redis_url))
+    app = celery_client(Settings(_env_file=None, redis_url=redis_url))
     try:
         return {name for reply in app.control.ping(timeout=timeout_s) for name in reply}
     finally:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.topology.cluster import Role, SeaweedS3, cluster_env, wait_for_workers, wait_http
-from videoforge.embedded_valkey import EmbeddedValkey
-from videoforge.processes import free_port
+from videoforge.runtime.processes import free_port
+from videoforge.runtime.valkey import EmbeddedValkey
 
 HOST = socket.gethostname()
 

@@ -23,8 +23,8 @@ import pytest
 from tests.e2e.service import alive, descendants, process_names, transcode, upload, wait_for
 from tests.topology.cluster import Role, SeaweedS3, wait_http
 from tests.topology.conftest import Cluster
-from videoforge.embedded_valkey import EmbeddedValkey
-from videoforge.processes import free_port
+from videoforge.runtime.processes import free_port
+from videoforge.runtime.valkey import EmbeddedValkey
 
 FAST = {"LEASE_TTL_S": "3", "REAPER_INTERVAL_S": "1", "STORAGE_RETRY_BUDGET_S": "20"}
 
@@ -49,7 +49,7 @@ def make_cluster(
         port = free_port()
         api = Role("api", ["api", "--port", str(port)], {}, tmp_path)
         cluster = Faulty(s3, redis_url, api, f"http://127.0.0.1:{port}", {}, tmp_path,
-                         {**FAST, "MINIO_BUCKET": bucket, **settings})  # fmt: skip
+                         {**FAST, "S3_BUCKET": bucket, **settings})  # fmt: skip
         cluster.valkey, cluster.valkey_port = valkey, valkey_port
         cluster.api = Role("api", ["api", "--port", str(port)], cluster.env(), tmp_path).start()
         assert cluster.api.process is not None
@@ -87,7 +87,7 @@ def ffmpeg_of(role: Role) -> set[int]:
 
 def output_keys(cluster: Cluster, output_name: str) -> set[str]:
     stem = output_name.rsplit(".", 1)[0]
-    bucket = cluster.settings["MINIO_BUCKET"]
+    bucket = cluster.settings["S3_BUCKET"]
     listing = cluster.s3.client().list_objects_v2(Bucket=bucket, Prefix=f"outputs/{stem}")
     return {item["Key"] for item in listing.get("Contents", [])}
 

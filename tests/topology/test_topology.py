@@ -19,7 +19,7 @@ from tests.e2e.service import transcode, upload, wait_for
 from tests.topology.cluster import BUCKET, Role, SeaweedS3, wait_http, worker_names
 from tests.topology.conftest import HOST, Cluster
 from videoforge.media.binaries import FFmpegBinaries
-from videoforge.processes import free_port
+from videoforge.runtime.processes import free_port
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_wrong_s3_credentials_are_refused(cluster: Cluster, s3: SeaweedS3) -> No
     with pytest.raises(ClientError) as refused:
         s3.client(secret="not-the-secret").list_objects_v2(Bucket=BUCKET)
     assert refused.value.response["Error"]["Code"] in {"SignatureDoesNotMatch", "AccessDenied"}
-    env = cluster.env(MINIO_SECRET_KEY="not-the-secret")
+    env = cluster.env(S3_SECRET_KEY="not-the-secret")
     result = subprocess.run(
         [sys.executable, "-m", "videoforge.cli", "api", "--port", str(free_port())],
         env=env, capture_output=True, text=True, timeout=60,

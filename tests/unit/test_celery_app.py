@@ -4,29 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from celery.exceptions import TimeLimitExceeded
 
-from videoforge.jobs import celery_app
+from videoforge.engine import Engine
+from videoforge.jobs import broker, celery_app
+from videoforge.jobs.names import TASK_NAME
 from videoforge.models import JobState
 from videoforge.settings import Settings
 
 SETTINGS = Settings(
     _env_file=None,
     redis_url="redis://127.0.0.1:1/0",
-    task_time_limit=600,
-    task_soft_time_limit=500,
+    task_time_limit_s=600,
+    task_soft_time_limit_s=500,
 )
 
 
+def _unbuildable(_settings: Settings, _timeouts: tuple[type[BaseException], ...]) -> Engine:
+    raise AssertionError("no engine is built to configure an app")
+
+
 def test_long_job_settings() -> None:
-    conf = celery_app.create_celery(SETTINGS).conf
-    assert conf.task_acks_late and conf.task_reject_on_worker_lost
-    assert conf.worker_prefetch_multiplier == 1
-    assert (conf.task_time_limit, conf.task_soft_time_limit) == (600, 500)
-    # Above the hard limit, so a healthy job is never redelivered while it runs.
-    assert conf.broker_transport_options == {"visibility_timeout": 900}
-    assert conf.task_ignore_result
+    for app in (broker.celery_client(SETTINGS), celery_app.create_celery(SETTINGS, _unbuildable)):
+        conf = app.conf
+        assert conf.task_acks_late and conf.task_reject_on_worker_lost
+        assert conf.worker_prefetch_multiplier == 1
+        assert (conf.task_time_limit, conf.task_soft_time_limit) == (600, 500)
+        # Above the hard limit, so a healthy job is never redelivered while it runs.
+        assert conf.broker_transport_options == {"visibility_timeout": 900}
+        assert conf.task_ignore_result
+
+
+def test_senders_register_no_task() -> None:
+    # The API sends with a bare client; only the worker's app has the task (and its pipeline).
+    assert TASK_NAME not in broker.celery_client(SETTINGS).tasks
+    assert TASK_NAME in celery_app.create_celery(SETTINGS, _unbuildable).tasks
 
 
 class _Jobs:
@@ -37,12 +49,19 @@ class _Jobs:
         self.updates.append((task_id, changes))
 
 
-def test_hard_time_limit_records_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hard_time_limit_records_failure() -> None:
     jobs = _Jobs()
-    monkeypatch.setattr(celery_app, "_engine", lambda _settings: type("E", (), {"jobs": jobs}))
-    task = celery_app.create_celery(SETTINGS).tasks[celery_app.TASK_NAME]
+    built: list[tuple[type[BaseException], ...]] = []
+
+    def build(_settings: Settings, timeouts: tuple[type[BaseException], ...]) -> Any:
+        built.append(timeouts)
+        return type("E", (), {"jobs": jobs})
+
+    task = celery_app.create_celery(SETTINGS, build).tasks[TASK_NAME]
     task.on_failure(TimeLimitExceeded(600), "t-1", ["t-1"], {}, None)
     task.on_failure(ValueError("other"), "t-2", ["t-2"], {}, None)
     assert jobs.updates == [
         ("t-1", {"state": JobState.FAILURE, "error": "timeout: hard limit of 600 s reached"})
     ]
+    # The engine is built once per process, with Celery's soft limit as its timeout error.
+    assert len(built) == 1 and built[0][0].__name__ == "SoftTimeLimitExceeded"

@@ -14,15 +14,15 @@ import httpx
 import pytest
 from rich.console import Console
 
-from videoforge import terminal
-from videoforge.client import Client, ClientError
-from videoforge.wire import (
+from videoforge.client import render
+from videoforge.client.api import Client, transport_message
+from videoforge.client.protocol import (
+    ClientError,
     ServerEvent,
     absolute_url,
     error_message,
     is_finished,
     parse_sse,
-    transport_message,
 )
 
 SERVER = "http://vf.test:8000"
@@ -279,22 +279,22 @@ def test_a_failed_download_leaves_no_file(tmp_path: Path, response: httpx.Respon
 def test_job_bar_fields_from_progress_and_success() -> None:
     body = task("PROGRESS", 1, status="transcoding")
     body["progress"] = {"percent": 42.5, "fps": 119.6, "speed": 4.0, "eta_seconds": 75.4}
-    fields = terminal.job_bar_fields(body)
+    fields = render.job_bar_fields(body)
     assert fields == {
         "description": "transcoding",
         "completed": 42.5,
         "fps": "120 fps",
         "eta": "ETA 0:01:15",
     }
-    done = terminal.job_bar_fields(task("SUCCESS", 2, status="completed"))
+    done = render.job_bar_fields(task("SUCCESS", 2, status="completed"))
     assert done == {"description": "completed", "completed": 100.0, "fps": "", "eta": ""}
 
 
 def test_a_failed_job_ends_with_its_error() -> None:
     failed = task("FAILURE", 1, status="failed", error="FFmpeg error: bad input")
-    assert terminal.ending_line(failed) == "task t1 failed: FFmpeg error: bad input"
+    assert render.ending_line(failed) == "task t1 failed: FFmpeg error: bad input"
     cancelled = task("REVOKED", 1, status="cancelled", error="cancelled")
-    assert terminal.ending_line(cancelled) == "task t1 cancelled"
+    assert render.ending_line(cancelled) == "task t1 cancelled"
 
 
 def test_the_status_table_shows_full_urls_and_leaves_out_what_does_not_apply() -> None:
@@ -305,7 +305,7 @@ def test_the_status_table_shows_full_urls_and_leaves_out_what_does_not_apply() -
         "size_bytes": 1500,
         "stream_url": "/videos/stream/x.mp4",
     }
-    rows = dict(terminal.status_rows(body, lambda path: absolute_url(SERVER, path)))
+    rows = dict(render.status_rows(body, lambda path: absolute_url(SERVER, path)))
     assert rows["stream url"] == f"{SERVER}/videos/stream/x.mp4"
     assert rows["size"] == "320x180, 1.5 kB"
     assert "error" not in rows and "progress" not in rows and "download url" not in rows
@@ -319,7 +319,7 @@ def test_tables_keep_ids_whole_on_a_narrow_screen() -> None:
         "offset": 0,
     }
     out = StringIO()
-    Console(file=out, width=60).print(terminal.jobs_table(page))
+    Console(file=out, width=60).print(render.jobs_table(page))
     assert task_id in out.getvalue()
     assert "1-1 of 7" in out.getvalue()
 
@@ -328,7 +328,7 @@ def test_the_status_text_keeps_a_long_signed_url_on_one_line() -> None:
     path = "/videos/stream/" + "a" * 120 + ".mp4?exp=1795887187&sig=" + "f" * 32
     body = task("SUCCESS", 1, status="completed", format="mp4", attempts=1)
     body["result"] = {"width": 320, "height": 180, "size_bytes": 1500, "stream_url": path}
-    lines = terminal.status_text(body, lambda p: absolute_url(SERVER, p)).splitlines()
+    lines = render.status_text(body, lambda p: absolute_url(SERVER, p)).splitlines()
     assert f"stream url  {SERVER}{path}" in lines
 
 
@@ -339,9 +339,9 @@ def test_brackets_in_names_and_errors_are_printed_as_they_are() -> None:
         "total": 1, "offset": 0, "limit": 20,
     }  # fmt: skip
     console = Console(width=200, record=True)
-    console.print(terminal.files_table(page))
+    console.print(render.files_table(page))
     assert "clip [final] [/x].mp4" in console.export_text()
     shown = Console(width=200, record=True, force_terminal=True)
-    with terminal.bytes_shown(shown, "uploading [/x].mp4", True, 10) as moved:
+    with render.bytes_shown(shown, "uploading [/x].mp4", True, 10) as moved:
         moved(10, 10)
     assert "uploading [/x].mp4" in shown.export_text()

@@ -117,4 +117,4 @@ def test_env_example_lists_every_setting_and_is_valid(tmp_path: Path) -> None:
     mentioned = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
     assert mentioned == SETTING_NAMES
     settings = Settings(_env_file=ROOT / ".env.example")
-    assert settings.minio_bucket == "videos"
+    assert settings.s3_bucket == "videos"

@@ -1,11 +1,11 @@
-"""videoforge.http_range.parse_range: one inclusive byte range, or None for the whole file."""
+"""videoforge.http.ranges.parse_range: one inclusive byte range, or None for the whole file."""
 
 from __future__ import annotations
 
 import pytest
 
 from videoforge.errors import RangeNotSatisfiable
-from videoforge.http_range import parse_range
+from videoforge.http.ranges import parse_range
 
 
 @pytest.mark.parametrize(

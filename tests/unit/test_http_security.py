@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from videoforge.http_security import API_CSP, csp_by_path
+from videoforge.http.security import API_CSP, csp_by_path
 from videoforge.settings import Settings
 
 
@@ -18,7 +18,7 @@ def test_page_loads_only_its_own_files_unless_s3_serves_media() -> None:
 def test_presigned_redirects_let_the_player_reach_the_public_s3_endpoint() -> None:
     settings = Settings(
         _env_file=None,
-        minio_endpoint="seaweed:8333",
+        s3_endpoint="seaweed:8333",
         public_s3_endpoint="https://media.example.com",
         presigned_redirects=True,
     )

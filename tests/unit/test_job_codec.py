@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from videoforge.jobs.store import _decode, _encode, file_jobs_key, job_key
+from videoforge.jobs.names import file_jobs_key, job_key
+from videoforge.jobs.store import _decode, _encode
 from videoforge.models import Job, JobState, OutputFormat, Progress
 
 BASE = Job(
@@ -17,6 +18,8 @@ BASE = Job(
     output_name="f00d_1280x720_3f2b8c1e9d4a.m3u8",
     resolution="1280:720",
     format=OutputFormat.HLS,
+    width=1280,
+    height=720,
 )
 
 IN_PROGRESS = replace(
@@ -44,8 +47,7 @@ JOBS = [
             state=JobState.SUCCESS,
             attempts=1,
             progress=Progress(100.0, 30.0, 1.0, 0.0),
-            result={"width": 1280, "height": 720, "files": ["a.webm"], "nested": {"k": None}},
-            extra={"note": "unicode ✓ ünï"},
+            result={"width": 1280, "files": ["a.webm"], "note": "unicode ✓ ünï", "k": {"v": None}},
         ),
         id="success",
     ),
@@ -88,12 +90,14 @@ def test_fields_are_json() -> None:
 
 
 def test_decode_ignores_unknown_fields_and_fills_defaults() -> None:
-    # A record written by another version: an extra field, and no optional ones.
+    # A record written by another version: an extra field, and no optional ones. Records from
+    # before the planned size was stored get it back from the output's name.
+    name = f"{'f1' * 16}_640x360_{'ab' * 6}.mp4"
     raw = {
         b"task_id": b'"t1"',
         b"file_id": b'"f1"',
-        b"output_name": b'"f1_640x360_t1.mp4"',
-        b"resolution": b'"640:360"',
+        b"output_name": f'"{name}"'.encode(),
+        b"resolution": b'"640:-2"',
         b"format": b'"mp4"',
         b"state": b'"RETRY"',
         b"field_from_the_future": b"[1, 2]",
@@ -102,12 +106,14 @@ def test_decode_ignores_unknown_fields_and_fills_defaults() -> None:
     assert job == Job(
         task_id="t1",
         file_id="f1",
-        output_name="f1_640x360_t1.mp4",
-        resolution="640:360",
+        output_name=name,
+        resolution="640:-2",
         format=OutputFormat.MP4,
+        width=640,
+        height=360,
         state=JobState.RETRY,
     )
-    assert job.extra == {} and job.progress is None and job.attempts == 0
+    assert job.progress is None and job.attempts == 0
 
 
 def test_keys() -> None:

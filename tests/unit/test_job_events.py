@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from videoforge import library
+from videoforge.http import tasks
 from videoforge.models import Job, JobState, OutputFormat
 
 
@@ -24,7 +24,7 @@ class Jobs:
     def get(self, task_id: str) -> Job:
         state = self.states[min(self.reads, len(self.states) - 1)]
         self.reads += 1
-        return Job(task_id, "f" * 32, "out.mp4", "640:360", OutputFormat.MP4, state=state,
+        return Job(task_id, "f" * 32, "out.mp4", "640:360", OutputFormat.MP4, 640, 360, state=state,
                    updated_at=float(self.reads))  # fmt: skip
 
 
@@ -33,26 +33,26 @@ def collect(jobs: Jobs) -> list[Any]:
 
     async def run() -> list[Any]:
         reads = anyio.CapacityLimiter(1)
-        return [event async for event in library._job_events(services, jobs.get("t"), reads)]
+        return [event async for event in tasks.job_events(services, jobs.get("t"), reads)]
 
     return anyio.run(run)
 
 
 def test_a_stream_ends_with_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(library, "EVENT_POLL_S", 0.01)
+    monkeypatch.setattr(tasks, "EVENT_POLL_S", 0.01)
     events = collect(Jobs(JobState.PENDING, JobState.STARTED, JobState.SUCCESS))
     assert [e.data["state"] for e in events] == ["PENDING", "STARTED", "SUCCESS"]
-    assert events[0].retry == library.EVENT_RETRY_MS and events[1].retry is None
+    assert events[0].retry == tasks.EVENT_RETRY_MS and events[1].retry is None
 
 
 def test_a_job_that_never_moves_does_not_hold_a_stream_forever(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(library, "EVENT_POLL_S", 0.01)
-    monkeypatch.setattr(library, "EVENT_STREAM_MAX_S", 0.2)
+    monkeypatch.setattr(tasks, "EVENT_POLL_S", 0.01)
+    monkeypatch.setattr(tasks, "EVENT_STREAM_MAX_S", 0.2)
     started = time.monotonic()
     jobs = Jobs(JobState.PENDING)
-    jobs.get = lambda task_id: Job(task_id, "f" * 32, "o.mp4", "1:1", OutputFormat.MP4)  # type: ignore[method-assign]
+    jobs.get = lambda task_id: Job(task_id, "f" * 32, "o.mp4", "2:2", OutputFormat.MP4, 2, 2)  # type: ignore[method-assign]
     events = collect(jobs)
     assert [e.data["state"] for e in events] == ["PENDING"]  # unchanged: sent once
     assert 0.2 <= time.monotonic() - started < 2

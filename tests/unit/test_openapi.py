@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections
 
-from videoforge.app import create_app
+from videoforge.http.app import create_app
 from videoforge.settings import Settings
 
 

@@ -1,10 +1,23 @@
-"""Which objects make up an output, as data and against local storage."""
+"""Output names (made, parsed, checked) and which objects make up an output, as data and
+against local storage."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
-from videoforge.outputs import object_keys, playlist_uris, remove_output
+import pytest
+
+from videoforge.models import OutputFormat
+from videoforge.outputs import (
+    OutputName,
+    content_type,
+    job_output_name,
+    object_keys,
+    parse_output_name,
+    playlist_uris,
+    remove_output,
+)
 from videoforge.storage.local import LocalStorage
 
 PLAYLIST = """#EXTM3U
@@ -39,3 +52,59 @@ def test_an_hls_output_is_its_segments_then_its_playlist(tmp_path: Path) -> None
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["other.mp4"]
     remove_output(storage, "abc_640x360_1234.m3u8")  # again: nothing left, no error
     assert object_keys(storage, "video.mp4") == ["outputs/video.mp4"]
+
+
+FILE_ID = "0123456789abcdef" * 2
+
+
+def test_job_output_name_format() -> None:
+    task_id = "3f2b8c1e-9d4a-4b7e-8f00-123456789abc"
+    name = job_output_name(FILE_ID, (1280, 720), task_id, OutputFormat.HLS)
+    assert name == f"{FILE_ID}_1280x720_3f2b8c1e9d4a.m3u8"
+
+
+def test_job_output_names_are_unique_per_task_and_stable_per_task() -> None:
+    task_ids = [str(uuid.uuid4()) for _ in range(200)]
+    names = {job_output_name(FILE_ID, (640, 360), t, OutputFormat.MP4) for t in task_ids}
+    assert len(names) == len(task_ids)
+    again = job_output_name(FILE_ID, (640, 360), task_ids[0], OutputFormat.MP4)
+    assert again == job_output_name(FILE_ID, (640, 360), task_ids[0], OutputFormat.MP4)
+    for name in names:
+        assert "-" not in name  # task id dashes are dropped
+        assert name.startswith(f"{FILE_ID}_640x360_")
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_made_names_parse_back_and_are_servable(fmt: OutputFormat) -> None:
+    name = job_output_name(FILE_ID, (854, 480), str(uuid.uuid4()), fmt)
+    assert parse_output_name(name) == OutputName(FILE_ID, 854, 480, fmt.extension)
+    assert content_type(name) is not None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{FILE_ID}_640x360_abcdefabcdef_00001.ts",  # a segment: served, but not a job output
+        "holiday.mp4",
+        f"{FILE_ID[:-1]}_640x360_abcdefabcdef.mp4",
+        f"{FILE_ID}_640x360_abcdef.mp4",
+    ],
+)
+def test_other_names_are_not_job_outputs(name: str) -> None:
+    assert parse_output_name(name) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a_00001.ts", "video/mp2t"),
+        ("a.m3u8", "application/vnd.apple.mpegurl"),
+        ("a.webm", "video/webm"),
+        ("../a.mp4", None),
+        ("a.mp4?x", None),
+        ("a.exe", None),
+        ("", None),
+    ],
+)
+def test_content_type_only_for_names_we_could_have_made(name: str, expected: str | None) -> None:
+    assert content_type(name) == expected

@@ -1,13 +1,11 @@
-"""videoforge.media.plan: resolution parsing, fitting a source into a box, output names."""
+"""videoforge.media.plan: resolution parsing and fitting a source into a box."""
 
 from __future__ import annotations
-
-import uuid
 
 import pytest
 
 from videoforge.errors import InvalidRequest
-from videoforge.media.plan import AUTO, fit, output_stem, parse_resolution
+from videoforge.media.plan import AUTO, fit, parse_resolution
 from videoforge.models import Resolution
 
 
@@ -145,20 +143,3 @@ def test_fit_is_even_inside_the_box_and_keeps_the_aspect(
 def test_fit_never_upscales_an_odd_sided_source_without_upscale() -> None:
     width, height = fit((855, 481), Resolution(1920, 1080), upscale=False)
     assert width <= 855 and height <= 481
-
-
-def test_output_stem_format() -> None:
-    task_id = "3f2b8c1e-9d4a-4b7e-8f00-123456789abc"
-    assert output_stem("abc123", (1280, 720), task_id) == "abc123_1280x720_3f2b8c1e9d4a"
-
-
-def test_output_stem_is_unique_per_task_and_stable_per_task() -> None:
-    task_ids = [str(uuid.uuid4()) for _ in range(200)]
-    stems = {output_stem("file", (640, 360), task_id) for task_id in task_ids}
-    assert len(stems) == len(task_ids)
-    assert output_stem("file", (640, 360), task_ids[0]) == output_stem(
-        "file", (640, 360), task_ids[0]
-    )
-    for stem in stems:
-        assert "-" not in stem  # task id dashes are dropped
-        assert stem.startswith("file_640x360_")

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from videoforge.settings import ExecutorKind, Settings, describe_error
-from videoforge.wiring import StartupError, load_settings
+from videoforge.runtime.wiring import StartupError, load_settings
+from videoforge.settings import ExecutorKind, Settings, describe_error, env_names
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting leaks in from the developer's or CI's environment, or a stray .env."""
-    names = set(Settings.model_fields)
+    names = env_names()
     for key in list(os.environ):
-        if key.lower() in names:
+        if key.upper() in names:
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
 
@@ -27,13 +27,13 @@ def test_defaults() -> None:
     assert settings.host == "127.0.0.1"
     assert settings.port == 8000
     assert settings.worker_concurrency == 2
-    assert settings.task_time_limit == 3600
-    assert settings.task_soft_time_limit == 3300
+    assert settings.task_time_limit_s == 3600
+    assert settings.task_soft_time_limit_s == 3300
     assert settings.max_retries == 3
     assert settings.x264_preset == "veryfast"
     assert settings.videoforge_executor is ExecutorKind.CELERY
     assert settings.redis_url is None
-    assert settings.minio_endpoint is None
+    assert settings.s3_endpoint is None
     assert settings.ffmpeg_path is None and settings.ffprobe_path is None
     assert settings.log_level == "INFO"
     assert settings.max_upload_bytes == 10 * 1024**3
@@ -60,13 +60,20 @@ def test_settings_are_frozen() -> None:
         ({"X264_PRESET": "slow"}, "x264_preset", "slow"),
         ({"VIDEOFORGE_EXECUTOR": "inline"}, "videoforge_executor", ExecutorKind.INLINE),
         ({"DATA_DIR": "/srv/videoforge"}, "data_dir", Path("/srv/videoforge")),
-        ({"MINIO_SECURE": "true"}, "minio_secure", True),
+        ({"S3_SECURE": "true"}, "s3_secure", True),
+        # The seed's MINIO_* and unit-less time limit names still work.
+        ({"MINIO_SECURE": "true"}, "s3_secure", True),
+        ({"MINIO_ENDPOINT": "seaweed:8333"}, "s3_endpoint", "seaweed:8333"),
+        ({"MINIO_BUCKET": "clips"}, "s3_bucket", "clips"),
+        ({"MINIO_ACCESS_KEY": "k", "MINIO_SECRET_KEY": "s"}, "s3_secret_key", "s"),
+        ({"S3_BUCKET": "new", "MINIO_BUCKET": "old"}, "s3_bucket", "new"),  # S3_* wins
+        ({"TASK_TIME_LIMIT_S": "600", "TASK_SOFT_TIME_LIMIT_S": "540"}, "task_time_limit_s", 600),
         ({"MAX_UPLOAD_BYTES": "1048576"}, "max_upload_bytes", 1048576),
         ({"LOG_LEVEL": "DEBUG"}, "log_level", "DEBUG"),
         ({"port": "9001"}, "port", 9001),  # names are case-insensitive
         (
             {"TASK_TIME_LIMIT": "600", "TASK_SOFT_TIME_LIMIT": "540"},
-            "task_soft_time_limit",
+            "task_soft_time_limit_s",
             540,
         ),
     ],
@@ -88,8 +95,9 @@ BAD_ENV = [
     ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY"),
     ({"MAX_RETRIES": "21"}, "MAX_RETRIES"),
     ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
-    ({"TASK_SOFT_TIME_LIMIT": "3600"}, "TASK_SOFT_TIME_LIMIT"),  # equal to the hard limit
-    ({"TASK_TIME_LIMIT": "60"}, "TASK_SOFT_TIME_LIMIT"),  # soft default 3300 above it
+    ({"TASK_SOFT_TIME_LIMIT_S": "3600"}, "TASK_SOFT_TIME_LIMIT_S"),  # equal to the hard limit
+    ({"TASK_TIME_LIMIT": "60"}, "TASK_SOFT_TIME_LIMIT_S"),  # soft default 3300 above it
+    ({"MINIO_BUCKET": "A"}, "MINIO_BUCKET"),  # named as the user spelled it
 ]
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Celery
 
 from videoforge.errors import TransientError
-from videoforge.jobs.celery_app import TASK_NAME
+from videoforge.jobs.broker import send_job
+
+log = logging.getLogger(__name__)
 
 
 class CeleryExecutor:
@@ -16,9 +20,11 @@ class CeleryExecutor:
 
     def submit(self, task_id: str) -> None:
         try:
-            self.app.send_task(TASK_NAME, args=[task_id], task_id=task_id)
+            send_job(self.app, task_id)
         except Exception as exc:  # kombu raises several unrelated types for a down broker
-            raise TransientError(f"could not queue the job: {exc}") from exc
+            log.warning("could not queue task %s: %s", task_id, exc)
+            # The broker's address stays in the log, not in what users read.
+            raise TransientError("could not queue the job: the broker is unavailable") from exc
 
     def has_live_worker(self) -> bool:
         replies = self.app.control.ping(timeout=1.0, limit=1)

@@ -8,8 +8,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from videoforge import workspace
+from videoforge.engine import Engine
 from videoforge.jobs.lease import Interrupted
-from videoforge.pipeline import Engine, run_job
+from videoforge.pipeline import run_job
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,12 @@ from collections.abc import Callable
 import redis
 
 from videoforge.errors import NotFound, TransientError
+from videoforge.jobs.names import KOMBU_UNACKED_KEY
 from videoforge.jobs.store import JobStore
 from videoforge.models import JobState
 
 log = logging.getLogger(__name__)
 
-# kombu's Redis transport keeps delivered-but-unacked messages in this hash.
-KOMBU_UNACKED_KEY = "unacked"
 RUNNING = (JobState.STARTED, JobState.PROGRESS)
 WAITING = (JobState.PENDING, JobState.RETRY)
 

@@ -1,4 +1,4 @@
-"""Durable job records in Redis. Every Redis key videoforge uses is named here."""
+"""Durable job records in Redis (the keys are named in `jobs.names`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,17 @@ from typing import Any
 import redis
 
 from videoforge.errors import NotFound, TransientError
+from videoforge.jobs.names import (
+    ACTIVE_JOBS_KEY,
+    FILE_CLOSED_TTL_S,
+    MAX_TASK_ID_CHARS,
+    REAPER_LOCK_KEY,
+    RECENT_JOBS_KEY,
+    file_closed_key,
+    file_jobs_key,
+    job_key,
+    lease_key,
+)
 from videoforge.jobs.scripts import (
     CLOSE_IF_IDLE,
     COUNT_IF_ACTIVE,
@@ -22,50 +33,14 @@ from videoforge.jobs.scripts import (
     UPDATE_IF_ACTIVE,
 )
 from videoforge.models import Job, JobState, OutputFormat, Progress
+from videoforge.outputs import parse_output_name
 
 log = logging.getLogger(__name__)
-
-PREFIX = "videoforge"
-
-
-MAX_TASK_ID_CHARS = 64
-
-
-def job_key(task_id: str) -> str:
-    return f"{PREFIX}:job:{task_id}"
-
-
-def file_jobs_key(file_id: str) -> str:
-    return f"{PREFIX}:file:{file_id}:jobs"
-
-
-# Every job by creation time, for listing newest first.
-RECENT_JOBS_KEY = f"{PREFIX}:jobs:recent"
-# The file catalog (see catalog.py): file ids by upload time, and their records.
-FILES_KEY = f"{PREFIX}:files"
-FILE_RECORDS_KEY = f"{PREFIX}:files:records"
-# Jobs not yet SUCCESS or FAILURE: what a restarted executor or a reaper must look at.
-ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
-# One hash of counters and histogram buckets shared by every process (see metrics.py).
-METRICS_KEY = f"{PREFIX}:metrics"
-# Held by the one reaper (of all workers) that runs this round.
-REAPER_LOCK_KEY = f"{PREFIX}:reaper"
-
-
-def lease_key(task_id: str) -> str:
-    return f"{PREFIX}:lease:{task_id}"
-
-
-def file_closed_key(file_id: str) -> str:
-    return f"{PREFIX}:file:{file_id}:closed"
-
-
-# A file being deleted takes no new jobs. The mark outlives the deletion: ids are never reused.
-FILE_CLOSED_TTL_S = 7 * 24 * 3600
 
 
 @contextmanager
 def redis_errors() -> Iterator[None]:
+    """Redis failures as TransientError, without the server's address."""
     try:
         yield
     except redis.RedisError as exc:
@@ -102,7 +77,7 @@ class JobStore:
                 CLOSE_IF_IDLE, 2, file_jobs_key(file_id), file_closed_key(file_id),
                 FILE_CLOSED_TTL_S, job_key(""),
             )  # fmt: skip
-        return [_text(task_id) for task_id in unfinished]
+        return [decoded(task_id) for task_id in unfinished]
 
     def get(self, task_id: str) -> Job:
         """The record of a job; NotFound if there is none."""
@@ -147,7 +122,7 @@ class JobStore:
         """Who runs the job now (`worker:token`), or None when nobody holds its lease."""
         with redis_errors():
             holder = self.client.get(lease_key(task_id))
-        return _text(holder) if holder else None
+        return decoded(holder) if holder else None
 
     def state(self, task_id: str) -> JobState | None:
         """Just the state of a job (cheap enough to poll while it runs)."""
@@ -171,13 +146,13 @@ class JobStore:
     def active_task_ids(self) -> list[str]:
         """Jobs that have not reached SUCCESS, FAILURE or REVOKED."""
         with redis_errors():
-            return sorted(_text(task_id) for task_id in self.client.smembers(ACTIVE_JOBS_KEY))
+            return sorted(decoded(task_id) for task_id in self.client.smembers(ACTIVE_JOBS_KEY))
 
     def jobs_for_file(self, file_id: str) -> list[Job]:
         """Every job of a file, oldest first."""
         with redis_errors():
             task_ids = self.client.lrange(file_jobs_key(file_id), 0, -1)
-        return self._get_many([_text(task_id) for task_id in task_ids])
+        return self._get_many([decoded(task_id) for task_id in task_ids])
 
     def recent(self, offset: int, limit: int) -> tuple[list[Job], int]:
         """`limit` jobs from `offset`, newest first, and how many there are in all."""
@@ -214,10 +189,11 @@ def newest_first(client: redis.Redis, key: str, offset: int, limit: int) -> tupl
         pipe.zrevrange(key, offset, offset + limit - 1)
         pipe.zcard(key)
         members, total = pipe.execute()
-    return [_text(member) for member in members], int(total)
+    return [decoded(member) for member in members], int(total)
 
 
-def _text(value: bytes | str) -> str:
+def decoded(value: bytes | str) -> str:
+    """A Redis reply as text, whichever way the client was made."""
     return value.decode() if isinstance(value, bytes) else value
 
 
@@ -232,10 +208,13 @@ def _encode(job: Job) -> dict[Any, Any]:
 
 
 def _decode(raw: dict[Any, Any]) -> Job:
-    data = {_text(key): json.loads(value) for key, value in raw.items()}
+    data = {decoded(key): json.loads(value) for key, value in raw.items()}
     progress = data.get("progress")
     data["progress"] = Progress(**progress) if progress else None
     data["state"] = JobState(data["state"])
     data["format"] = OutputFormat(data["format"])
+    if "width" not in data:  # a record from before the planned size was stored in it
+        parsed = parse_output_name(data["output_name"])
+        data["width"], data["height"] = (parsed.width, parsed.height) if parsed else (0, 0)
     known = Job.__dataclass_fields__
     return Job(**{name: value for name, value in data.items() if name in known})

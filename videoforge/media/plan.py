@@ -75,9 +75,3 @@ def _round_down_past(side: int, limit: int) -> int:
     if limit == AUTO or side <= limit:
         return side
     return max(2, limit - limit % 2)
-
-
-def output_stem(file_id: str, size: tuple[int, int], task_id: str) -> str:
-    """Base name of a job's outputs, with its planned size; unique per job, so outputs of the
-    same file (other formats, sizes, or a repeat) never overwrite each other."""
-    return f"{file_id}_{size[0]}x{size[1]}_{task_id.replace('-', '')[:12]}"

@@ -25,7 +25,7 @@ from videoforge.errors import (
 from videoforge.media import probe
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.models import MediaInfo
-from videoforge.processes import dying_with_parent
+from videoforge.runtime.processes import dying_with_parent
 
 log = logging.getLogger(__name__)
 

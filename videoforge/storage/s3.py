@@ -25,7 +25,7 @@ _REFUSED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"
 
 
 def endpoint_url(endpoint: str, secure: bool) -> str:
-    """The seed's `host:port` (scheme from MINIO_SECURE), or a full URL as given."""
+    """The seed's `host:port` (scheme from S3_SECURE), or a full URL as given."""
     if "://" in endpoint:
         return endpoint.rstrip("/")
     return f"{'https' if secure else 'http'}://{endpoint}"

@@ -3,25 +3,31 @@ files, jobs, delete and cancel, against a running server.
 
 Results go to stdout (a URL, an id, a table, or with --json exactly one JSON document);
 progress bars go to stderr. A failure is one line, `videoforge: <message>`, and exit 1.
+
+httpx (in `client.api`) and rich (in `client.render`) are imported when a command runs, not
+when the `videoforge` command starts: `--help` and typos answer without loading them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from videoforge import terminal
-from videoforge.client import Client, ClientError
+from videoforge.client.protocol import JSON, ClientError
 from videoforge.models import OutputFormat
-from videoforge.wire import JSON
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from videoforge.client.api import Client
 
 # 128 + SIGINT, as shells report a command stopped by Ctrl-C.
 INTERRUPTED_EXIT = 130
@@ -52,8 +58,19 @@ OutOption = Annotated[
 ]
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
-stdout = terminal.output_console()
-stderr = Console(stderr=True, highlight=False)
+
+@functools.cache
+def _stdout() -> Console:
+    from videoforge.client import render
+
+    return render.output_console()
+
+
+@functools.cache
+def _stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
 
 
 def submit(
@@ -114,9 +131,11 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """A job's state, progress, output and URLs."""
+    from videoforge.client import render
+
     with session(server, api_key) as client:
         body = client.status(task_id)
-        _print(body, as_json, terminal.status_text(body, client.url))
+        _print(body, as_json, render.status_text(body, client.url))
 
 
 def cancel(
@@ -139,8 +158,10 @@ def download(
     as_json: JsonOption = False,
 ) -> None:
     """Download an output; print where it was saved."""
+    from videoforge.client import render
+
     with session(server, api_key) as client:
-        with terminal.bytes_shown(stderr, "downloading", _bars(as_json)) as moved:
+        with render.bytes_shown(_stderr(), "downloading", _bars(as_json)) as moved:
             path = client.download(name, output or Path.cwd(), moved)
         saved = {"name": name, "path": str(path), "size_bytes": path.stat().st_size}
         _print(saved, as_json, str(path))
@@ -154,9 +175,11 @@ def files(
     as_json: JsonOption = False,
 ) -> None:
     """Uploaded files, newest first."""
+    from videoforge.client import render
+
     with session(server, api_key) as client:
         page = client.files(limit, offset)
-        _print(page, as_json, terminal.files_table(page))
+        _print(page, as_json, render.files_table(page))
 
 
 def jobs(
@@ -167,9 +190,11 @@ def jobs(
     as_json: JsonOption = False,
 ) -> None:
     """Jobs of every file, newest first."""
+    from videoforge.client import render
+
     with session(server, api_key) as client:
         page = client.jobs(limit, offset)
-        _print(page, as_json, terminal.jobs_table(page))
+        _print(page, as_json, render.jobs_table(page))
 
 
 def delete(
@@ -198,6 +223,8 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def session(server: str, api_key: str | None) -> Iterator[Client]:
     """A client for one command; its failures end the command with one line and exit 1."""
+    from videoforge.client.api import Client
+
     try:
         with Client(server, api_key) as client:
             yield client
@@ -214,17 +241,21 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _upload(client: Client, file: Path, as_json: bool) -> JSON:
+    from videoforge.client import render
+
     size_bytes = file.stat().st_size if file.is_file() else None
-    with terminal.bytes_shown(
-        stderr, f"uploading {file.name}", _bars(as_json), size_bytes
+    with render.bytes_shown(
+        _stderr(), f"uploading {file.name}", _bars(as_json), size_bytes
     ) as moved:
         body = client.upload(file, moved)
     if not as_json:
-        typer.echo(terminal.file_line(body), err=True)
+        typer.echo(render.file_line(body), err=True)
     return body
 
 
 def _started(client: Client, started: JSON, wait: bool, as_json: bool) -> None:
+    from videoforge.client import render
+
     if not wait:
         _print(started, as_json, started["task_id"])
         return
@@ -234,14 +265,16 @@ def _started(client: Client, started: JSON, wait: bool, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(final))  # the final status even when the job failed
     if final.get("state") != "SUCCESS":
-        fail(terminal.ending_line(final))
+        fail(render.ending_line(final))
     if not as_json:
         typer.echo(client.url(final["result"]["stream_url"]))
 
 
 def _follow(client: Client, task_id: str, as_json: bool) -> JSON:
+    from videoforge.client import render
+
     final: JSON = {}
-    with terminal.job_shown(stderr, _bars(as_json)) as show:
+    with render.job_shown(_stderr(), _bars(as_json)) as show:
         for final in client.events(task_id):
             show(final)
     return final
@@ -249,7 +282,7 @@ def _follow(client: Client, task_id: str, as_json: bool) -> JSON:
 
 def _bars(as_json: bool) -> bool:
     # Bars are for people watching: not with --json, nor when stderr goes to a file or pipe.
-    return not as_json and stderr.is_terminal
+    return not as_json and _stderr().is_terminal
 
 
 def _print(body: JSON, as_json: bool, shown: str | Table) -> None:
@@ -258,4 +291,4 @@ def _print(body: JSON, as_json: bool, shown: str | Table) -> None:
     elif isinstance(shown, str):
         typer.echo(shown)  # not through rich: ids, paths and URLs are not markup
     else:
-        stdout.print(shown)
+        _stdout().print(shown)

@@ -36,12 +36,12 @@ DOCS_CSP = (
 def csp_by_path(settings: Settings) -> dict[str, bytes]:
     """The Content-Security-Policy of each page; every other answer gets API_CSP."""
     s3 = ""
-    if settings.presigned_redirects and settings.minio_endpoint:
+    if settings.presigned_redirects and settings.s3_endpoint:
         # Players follow redirects to presigned URLs: S3 (its public address) serves media.
         from videoforge.storage.s3 import endpoint_url  # boto3 loads only where S3 is used
 
-        endpoint = settings.public_s3_endpoint or settings.minio_endpoint
-        s3 = " " + endpoint_url(endpoint, settings.minio_secure)
+        endpoint = settings.public_s3_endpoint or settings.s3_endpoint
+        s3 = " " + endpoint_url(endpoint, settings.s3_secure)
     return {"/": PAGE_CSP.format(s3=s3).encode(), "/docs": DOCS_CSP.encode()}
 
 
@@ -79,14 +79,6 @@ def install(app: FastAPI, settings: Settings) -> None:
             expose_headers=["Content-Range", "Content-Length", "Accept-Ranges"],
         )
     app.add_middleware(SecurityHeaders, csp_by_path=csp_by_path(settings))
-
-
-def safe_original_name(name: str, limit: int = 120) -> str:
-    """An uploaded file's name as metadata: no path, no control characters, capped length."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = name.strip(" .-") or "video"
-    return name[-limit:]
 
 
 def content_disposition(filename: str) -> str:

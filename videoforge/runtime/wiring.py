@@ -6,21 +6,23 @@ import dataclasses
 import functools
 import logging
 import shutil
-from dataclasses import dataclass
 
 import redis
 from pydantic import ValidationError
 
 from videoforge.auth import KeyStore, keys_required
-from videoforge.catalog import FileCatalog
+from videoforge.catalog import SourceCatalog
+from videoforge.engine import Engine, Services
 from videoforge.errors import StartupError, VideoforgeError
-from videoforge.jobs.celery_app import QUEUE
+from videoforge.jobs.broker import celery_client
+from videoforge.jobs.celery_executor import CeleryExecutor
 from videoforge.jobs.executor import Executor
+from videoforge.jobs.inline import InlineExecutor
+from videoforge.jobs.metrics import JobMetrics
+from videoforge.jobs.names import QUEUE
 from videoforge.jobs.store import JobStore
 from videoforge.media import run
 from videoforge.media.binaries import FFmpegBinaries, locate
-from videoforge.metrics import JobMetrics
-from videoforge.pipeline import Engine
 from videoforge.settings import ExecutorKind, Settings, describe_error
 from videoforge.storage import Storage
 from videoforge.storage.local import LocalStorage
@@ -52,23 +54,23 @@ def redis_client(url: str) -> redis.Redis:
 
 
 def build_storage(settings: Settings) -> Storage:
-    """S3 when MINIO_ENDPOINT is set (the bucket is created if missing), else local disk."""
-    if not settings.minio_endpoint:
+    """S3 when S3_ENDPOINT is set (the bucket is created if missing), else local disk."""
+    if not settings.s3_endpoint:
         return LocalStorage(settings.data_dir / "objects")
     from videoforge.storage import s3
 
     def client(endpoint: str) -> object:
         return s3.make_client(
-            s3.endpoint_url(endpoint, settings.minio_secure),
-            settings.minio_access_key or None,  # None: boto3's own chain (env, instance role)
-            settings.minio_secret_key or None,
+            s3.endpoint_url(endpoint, settings.s3_secure),
+            settings.s3_access_key or None,  # None: boto3's own chain (env, instance role)
+            settings.s3_secret_key or None,
             settings.s3_region,
         )
 
     public = settings.public_s3_endpoint
     storage = s3.S3Storage(
-        client(settings.minio_endpoint),
-        settings.minio_bucket,
+        client(settings.s3_endpoint),
+        settings.s3_bucket,
         presign_client=client(public) if public else None,
     )
     storage.ensure_bucket()
@@ -125,34 +127,18 @@ def build_engine(
     )
 
 
-@dataclass(frozen=True)
-class Services:
-    """What the API needs: the engine (storage, jobs, ffmpeg) and an executor."""
-
-    engine: Engine
-    executor: Executor
-    keys: KeyStore
-    catalog: FileCatalog
-    auth_required: bool
-
-
 def build_services(settings: Settings) -> Services:
     """The engine and the executor for an API process."""
     engine = build_engine(settings)
     executor: Executor
     if settings.videoforge_executor is ExecutorKind.INLINE:
-        from videoforge.jobs.inline import InlineExecutor
-
         executor = InlineExecutor(engine, settings.worker_concurrency)
     else:
-        from videoforge.jobs.celery_app import create_celery
-        from videoforge.jobs.celery_executor import CeleryExecutor
-
-        executor = CeleryExecutor(create_celery(settings))
+        executor = CeleryExecutor(celery_client(settings))
     return Services(
         engine=engine,
         executor=executor,
         keys=KeyStore(engine.jobs.client),
-        catalog=FileCatalog(engine.jobs.client),
+        catalog=SourceCatalog(engine.jobs.client),
         auth_required=keys_required(settings.api_keys_required, settings.host),
     )

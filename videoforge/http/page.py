@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 # A source checkout keeps node_modules beside the package (see package.json and `make install`).
-CHECKOUT_NODE_MODULES = Path(__file__).parent.parent / "node_modules"
+CHECKOUT_NODE_MODULES = Path(__file__).parents[2] / "node_modules"
 # Served name -> path inside node_modules. Only these files, so nothing else there is reachable.
 VENDOR_FILES = {
     "hls.min.js": "hls.js/dist/hls.min.js",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from videoforge.processes import dying_with_parent, free_port, stop_group
+from videoforge.runtime.processes import dying_with_parent, free_port, stop_group
 
 log = logging.getLogger(__name__)
 

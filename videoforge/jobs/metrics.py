@@ -11,7 +11,8 @@ import redis
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from videoforge.jobs.store import ACTIVE_JOBS_KEY, METRICS_KEY
+from videoforge.jobs.names import ACTIVE_JOBS_KEY, METRICS_KEY
+from videoforge.jobs.store import decoded
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class JobMetrics:
         pipe.llen(self.queue_name)
         pipe.scard(ACTIVE_JOBS_KEY)
         fields, depth, active = pipe.execute()
-        return {_text(k): float(v) for k, v in fields.items()}, int(depth), int(active)
+        return {decoded(k): float(v) for k, v in fields.items()}, int(depth), int(active)
 
 
 class RedisCollector(Collector):
@@ -106,7 +107,3 @@ def _histogram(
         counts = [(str(b), fields.get(f"{name}|{fmt}|{b}", 0.0)) for b in (*buckets, "+Inf")]
         family.add_metric([fmt], counts, sum_value=fields.get(f"{name}|{fmt}|sum", 0.0))
     return family
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

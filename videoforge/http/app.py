@@ -15,26 +15,30 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from videoforge import __version__, api, delivery, http_security, library, page
-from videoforge.api import authorize
+from videoforge import __version__
+from videoforge.engine import Services
 from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
-from videoforge.metrics import RedisCollector
-from videoforge.schemas import ErrorBody
+from videoforge.http import delivery, page, security, tasks, videos
+from videoforge.http.deps import authorize
+from videoforge.http.schemas import ErrorBody
+from videoforge.jobs.metrics import RedisCollector
 from videoforge.settings import Settings
-from videoforge.wiring import Services, build_services
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
-    """The API; builds its services at start-up unless given them."""
+    """The API over `services` (runtime.wiring builds them). Without services the app can
+    only describe itself: its OpenAPI document needs no Redis, storage or ffmpeg."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = services or build_services(settings)
-        app.state.event_reads = anyio.CapacityLimiter(library.EVENT_READ_THREADS)
+        if services is None:
+            raise RuntimeError("create_app needs services to serve requests")
+        app.state.services = services
+        app.state.event_reads = anyio.CapacityLimiter(tasks.EVENT_READ_THREADS)
         yield
-        app.state.services.executor.close()
+        services.executor.close()
 
     app = FastAPI(
         title="videoforge",
@@ -44,11 +48,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         docs_url=None,  # page.install serves Swagger UI from local files, not a CDN
         redoc_url=None,
     )
-    http_security.install(app, settings)
-    app.include_router(api.router)
+    security.install(app, settings)
+    # Tasks before files: `/videos/tasks` would otherwise match `/videos/{file_id}`.
+    app.include_router(tasks.router)
+    app.include_router(tasks.events_router)
+    app.include_router(videos.router)
     app.include_router(delivery.router)
-    app.include_router(library.router)
-    app.include_router(library.events_router)
     page.install(app, settings)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

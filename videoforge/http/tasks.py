@@ -1,26 +1,27 @@
-"""Browsing and managing what was uploaded: files and jobs newest first, one file's details,
-deleting a file, and a job's live updates as Server-Sent Events."""
+"""Routes for tasks (transcode jobs): submit, status, cancel, list newest first, and one
+job's live updates as Server-Sent Events."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from videoforge import files
-from videoforge.api import ERRORS, ServicesDep, authorize, task_body
-from videoforge.errors import TransientError, VideoforgeError
+from videoforge.engine import Services
+from videoforge.errors import Conflict, TransientError, VideoforgeError
+from videoforge.http.bodies import task_body
+from videoforge.http.deps import ERRORS, Limit, Offset, ServicesDep, authorize
+from videoforge.http.schemas import TaskPage, TaskStatus, TranscodeRequest, TranscodeResponse
 from videoforge.models import Job, JobState
-from videoforge.schemas import FileDetails, FilePage, FileSummary, TaskPage
-from videoforge.wiring import Services
+from videoforge.submit import submit_transcode
 
 # How often an event stream looks at the job record; progress is written about once a second.
 EVENT_POLL_S = 0.5
@@ -35,29 +36,50 @@ EVENT_RETRY_MS = 2000
 ERRORS_TEXT = {401: "No or wrong API key", 404: "No such task", 503: "Job store unavailable"}
 
 router = APIRouter(
-    prefix="/videos", tags=["library"], responses=ERRORS, dependencies=[Depends(authorize)]
+    prefix="/videos", tags=["tasks"], responses=ERRORS, dependencies=[Depends(authorize)]
 )
 # Errors before a stream starts are JSON; FastAPI would document them as event streams.
 _JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 events_router = APIRouter(
     prefix="/videos",
-    tags=["library"],
+    tags=["tasks"],
     responses={
         code: {"description": ERRORS_TEXT[code], "content": _JSON_ERROR} for code in ERRORS_TEXT
     },
     dependencies=[Depends(authorize)],
 )
-Limit = Annotated[int, Query(ge=1, le=100, description="Items per page")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 
 
-@router.get("", response_model=FilePage)
-def list_files(services: ServicesDep, limit: Limit = 20, offset: Offset = 0) -> FilePage:
-    """Uploaded files, newest first."""
-    sources, total = services.catalog.page(offset, limit)
-    return FilePage(
-        items=[FileSummary.of(s) for s in sources], total=total, offset=offset, limit=limit
+@router.post("/transcode/{file_id}", response_model=TranscodeResponse)
+def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> TranscodeResponse:
+    """Queue a transcode of an uploaded file; answers at once with the task id."""
+    job = submit_transcode(services, file_id, body.resolution, body.format, body.upscale)
+    return TranscodeResponse(
+        task_id=job.task_id,
+        file_id=file_id,
+        output_name=job.output_name,
+        resolution=job.resolution,
+        format=job.format,
     )
+
+
+@router.get("/task/{task_id}", response_model=TaskStatus)
+def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
+    """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
+    return JSONResponse(task_body(services, services.engine.jobs.get(task_id)))
+
+
+@router.post("/task/{task_id}/cancel", response_model=TaskStatus)
+def cancel_task(task_id: str, services: ServicesDep) -> JSONResponse:
+    """Cancel a job: a queued one never starts, a running one stops within about a second
+    (ffmpeg killed, nothing published). Cancelling a cancelled job is a no-op."""
+    jobs = services.engine.jobs
+    jobs.get(task_id)  # NotFound for unknown ids
+    if not jobs.update(task_id, state=JobState.REVOKED, progress=None, error="cancelled"):
+        state = jobs.state(task_id)
+        if state is not JobState.REVOKED:
+            raise Conflict(f"task {task_id} already ended: {state}")
+    return JSONResponse(task_body(services, jobs.get(task_id)))
 
 
 @router.get("/tasks", response_model=TaskPage)
@@ -81,13 +103,14 @@ async def task_events(
     changes, until it ends (or for EVENT_STREAM_MAX_S; clients then reconnect or poll).
     Comments keep quiet streams open."""
     reads: anyio.CapacityLimiter = request.app.state.event_reads
-    async for event in _job_events(services, job, reads):
+    async for event in job_events(services, job, reads):
         yield event
 
 
-async def _job_events(
+async def job_events(
     services: Services, job: Job, reads: anyio.CapacityLimiter
 ) -> AsyncIterator[ServerSentEvent]:
+    """The events of one stream: the job whenever it changes, until it ends or time is up."""
     shown: tuple[JobState, float] | None = None
     deadline = time.monotonic() + EVENT_STREAM_MAX_S
     while time.monotonic() < deadline:
@@ -107,36 +130,3 @@ async def _job_events(
         except VideoforgeError as exc:  # the job was deleted with its file
             yield ServerSentEvent(data={"detail": exc.message}, event="error")
             return
-
-
-@router.get("/{file_id}", response_model=FileDetails)
-def file_details(file_id: str, services: ServicesDep) -> JSONResponse:
-    """A file's probe metadata, its jobs (oldest first) and its finished outputs."""
-    source = files.lookup(services.engine, file_id)
-    jobs = services.engine.jobs.jobs_for_file(file_id)
-    body: dict[str, Any] = FileSummary.of(source).model_dump(mode="json")
-    body["jobs"] = [task_body(services, job) for job in jobs]
-    body["outputs"] = [_output(job) for job in body["jobs"] if job["state"] == JobState.SUCCESS]
-    return JSONResponse(body)
-
-
-@router.delete("/{file_id}", status_code=204, response_class=Response)
-def delete_file(file_id: str, services: ServicesDep) -> Response:
-    """Delete a file, all its outputs and its job records; 409 while one of its jobs is
-    queued or running."""
-    files.delete(services.engine, services.catalog, file_id)
-    return Response(status_code=204)
-
-
-def _output(job: dict[str, Any]) -> dict[str, Any]:
-    """An output as OutputSummary, from its finished job as task_body shows it (URLs, signed
-    or not, included)."""
-    result = job["result"]
-    return {
-        "output_name": job["output_name"],
-        "task_id": job["task_id"],
-        "format": job["format"],
-        **{field: result.get(field, 0) for field in ("width", "height", "size_bytes")},
-        "stream_url": result["stream_url"],
-        "download_url": result["download_url"],
-    }

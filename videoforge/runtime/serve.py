@@ -12,11 +12,11 @@ import threading
 import uvicorn
 
 from videoforge import workspace
-from videoforge.app import create_app
-from videoforge.embedded_valkey import EmbeddedValkey
-from videoforge.processes import dying_with_parent, stop_group
+from videoforge.http.app import create_app
+from videoforge.runtime.processes import dying_with_parent, stop_group
+from videoforge.runtime.valkey import EmbeddedValkey
+from videoforge.runtime.wiring import build_services, find_binaries
 from videoforge.settings import ExecutorKind, Settings
-from videoforge.wiring import build_services, find_binaries
 
 log = logging.getLogger(__name__)
 

@@ -1,19 +1,31 @@
 """What the client knows of the API's wire format: Server-Sent Events framing, error bodies,
-server-relative URLs and task states. Pure functions over text and dicts."""
+server-relative URLs and task states; and ClientError, the one failure a command reports.
+Pure functions over text and dicts: no HTTP library here, so commands load it only to talk."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
-
-import httpx
 
 from videoforge.models import JobState
 
 JSON = dict[str, Any]
+# Called with the bytes moved so far and the total, when it is known.
+ByteProgress = Callable[[int, int | None], None]
 TERMINAL_STATES = frozenset(state.value for state in JobState if state.is_terminal)
+
+
+class ClientError(Exception):
+    """Raised when the server refuses a request or cannot be reached; its message is one
+    line fit to show a person."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
 
 
 @dataclass(frozen=True)
@@ -56,21 +68,8 @@ def error_message(status_code: int, body: str) -> str:
         detail = "; ".join(str(item.get("msg")) for item in detail if isinstance(item, dict))
     if isinstance(detail, str) and detail.strip():
         return one_line(detail)
-    summary = one_line(body)[:200] or httpx.codes.get_reason_phrase(status_code)
+    summary = one_line(body)[:200] or _reason_phrase(status_code)
     return f"HTTP {status_code}: {summary}"
-
-
-def transport_message(server_url: str, exc: httpx.TransportError) -> str:
-    """`cannot reach videoforge at URL: connection refused`, and the like for other failures."""
-    reason = one_line(str(exc))
-    if reason.startswith("[Errno"):  # "[Errno 111] Connection refused"
-        reason = reason.partition("] ")[2] or reason
-    reason = reason[:1].lower() + reason[1:] or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return f"videoforge at {server_url} did not answer in time ({reason})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot reach videoforge at {server_url}: {reason}"
-    return f"lost the connection to videoforge at {server_url}: {reason}"
 
 
 def absolute_url(server_url: str, path: str) -> str:
@@ -89,3 +88,10 @@ def status_version(body: JSON | None) -> tuple[object, object]:
 def is_finished(body: JSON | None) -> bool:
     """Whether a task status is terminal: SUCCESS, FAILURE or REVOKED."""
     return (body or {}).get("state") in TERMINAL_STATES
+
+
+def _reason_phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return ""

@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -20,8 +20,10 @@ from urllib.parse import quote
 
 import httpx
 
-from videoforge.wire import (
+from videoforge.client.protocol import (
     JSON,
+    ByteProgress,
+    ClientError,
     ServerEvent,
     absolute_url,
     error_message,
@@ -29,11 +31,7 @@ from videoforge.wire import (
     one_line,
     parse_sse,
     status_version,
-    transport_message,
 )
-
-# Called with the bytes moved so far and the total, when it is known.
-ByteProgress = Callable[[int, int | None], None]
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # The server probes and stores an upload before it answers; a large one takes a while.
@@ -41,15 +39,6 @@ UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=600.0)
 # A quiet event stream still sends a `: ping` comment every 15 s.
 EVENTS_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=60.0)
 DOWNLOAD_CHUNK_BYTES = 256 * 1024
-
-
-class ClientError(Exception):
-    """Raised when the server refuses a request or cannot be reached."""
-
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
 
 
 class _StreamBroken(Exception):
@@ -256,3 +245,16 @@ def _event_body(event: ServerEvent) -> JSON | None:
     if event.event == "error":
         raise ClientError(one_line(str(body.get("detail", event.data))))
     return body
+
+
+def transport_message(server_url: str, exc: httpx.TransportError) -> str:
+    """`cannot reach videoforge at URL: connection refused`, and the like for other failures."""
+    reason = one_line(str(exc))
+    if reason.startswith("[Errno"):  # "[Errno 111] Connection refused"
+        reason = reason.partition("] ")[2] or reason
+    reason = reason[:1].lower() + reason[1:] or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"videoforge at {server_url} did not answer in time ({reason})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot reach videoforge at {server_url}: {reason}"
+    return f"lost the connection to videoforge at {server_url}: {reason}"

@@ -1,4 +1,5 @@
-"""Source files: accepting a probed upload into storage, looking one up, and deleting one
+"""Sources: the videos users upload (the API calls them files, by `file_id`). Accepting a
+probed upload into storage, probing under the input rules, looking one up, and deleting one
 with everything made from it."""
 
 from __future__ import annotations
@@ -6,21 +7,18 @@ from __future__ import annotations
 import json
 import re
 import time
+import unicodedata
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from videoforge.catalog import SourceCatalog
+from videoforge.engine import Engine
 from videoforge.errors import Conflict, NotFound
-from videoforge.http_security import safe_original_name
 from videoforge.media import probe, run
-from videoforge.models import JobState, SourceFile
+from videoforge.models import JobState, MediaInfo, SourceFile
 from videoforge.outputs import remove_output
 from videoforge.settings import Settings
 from videoforge.storage import discard, meta_key, source_key
-
-if TYPE_CHECKING:
-    from videoforge.catalog import FileCatalog
-    from videoforge.pipeline import Engine
 
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
@@ -30,8 +28,7 @@ _SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv",
 
 def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
     """Probe a received file and store it with its record; UnsupportedMedia if not a video."""
-    media = run.probe_media(engine.binaries, path, engine.settings.max_input_pixels)
-    probe.check_limits(media, input_limits(engine.settings))
+    media = probe_checked(engine, path)
     file_id = uuid.uuid4().hex
     source = SourceFile(
         file_id=file_id,
@@ -45,6 +42,14 @@ def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
     # The record goes last: a file is known only once its bytes are stored.
     engine.storage.put_bytes(meta_key(file_id), json.dumps(source.to_dict()).encode())
     return source
+
+
+def probe_checked(engine: Engine, path: Path) -> MediaInfo:
+    """Probe a local file under the input rules: at upload, and again before every encode
+    (rules may have tightened since, and the stored bytes are what gets decoded)."""
+    media = run.probe_media(engine.binaries, path, engine.settings.max_input_pixels)
+    probe.check_limits(media, input_limits(engine.settings))
+    return media
 
 
 def input_limits(settings: Settings) -> probe.InputLimits:
@@ -68,7 +73,7 @@ def lookup(engine: Engine, file_id: str) -> SourceFile:
     return SourceFile.from_dict(json.loads(raw))
 
 
-def delete(engine: Engine, catalog: FileCatalog, file_id: str) -> None:
+def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
     """Remove a file, its outputs and its job records; Conflict while a job is unfinished.
 
     The file stops taking jobs first. Its record in storage goes last: if anything fails
@@ -100,3 +105,11 @@ def _suffix(original_name: str, format_name: str) -> str:
     if _SUFFIX.match(suffix):
         return suffix
     return _SUFFIX_BY_FORMAT.get(format_name, ".bin")
+
+
+def safe_original_name(name: str, limit: int = 120) -> str:
+    """An uploaded file's name as metadata: no path, no control characters, capped length."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = name.strip(" .-") or "video"
+    return name[-limit:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,14 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from videoforge import files
-from videoforge.api import ERRORS, ServicesDep, authorize
+from videoforge import sources
 from videoforge.auth import sign, signature_ok
 from videoforge.errors import NotFound, VideoforgeError
-from videoforge.http_range import parse_range
-from videoforge.http_security import content_disposition
-from videoforge.metrics import JobMetrics
-from videoforge.outputs import CONTENT_TYPES, OUTPUT_NAME, is_output_uri
+from videoforge.http.deps import ERRORS, ServicesDep, authorize
+from videoforge.http.ranges import parse_range
+from videoforge.http.security import content_disposition
+from videoforge.jobs.metrics import JobMetrics
+from videoforge.outputs import CONTENT_TYPES, content_type, is_output_uri, parse_output_name
 from videoforge.storage import output_key
 
 router = APIRouter(prefix="/videos", tags=["delivery"], responses={404: ERRORS[404]})
@@ -33,21 +32,16 @@ PARTIAL: dict[int | str, dict[str, object]] = {
 RangeHeader = Annotated[str | None, Header(alias="range")]
 
 
-_JOB_OUTPUT = re.compile(
-    r"^(?P<file_id>[0-9a-f]{32})_(?P<size>\d+x\d+)_[0-9a-f]{12}\.(?P<ext>\w+)$"
-)
-
-
 def _download_name(services: ServicesDep, filename: str) -> str:
     """`holiday_1280x720.mp4` for a job output of `holiday.mov`; the stored name otherwise."""
-    match = _JOB_OUTPUT.match(filename)
-    if not match:
+    made = parse_output_name(filename)
+    if made is None:
         return filename
     try:
-        original = files.lookup(services.engine, match["file_id"]).original_name
+        original = sources.lookup(services.engine, made.file_id).original_name
     except VideoforgeError:
         return filename
-    return f"{Path(original).stem or 'video'}_{match['size']}.{match['ext']}"
+    return f"{Path(original).stem or 'video'}_{made.width}x{made.height}.{made.extension}"
 
 
 def _allow(request: Request, services: ServicesDep, filename: str) -> int | None:
@@ -80,10 +74,10 @@ def _rewritten_playlist(
 
 
 def _checked_key(filename: str) -> tuple[str, str]:
-    match = OUTPUT_NAME.match(filename)
-    if not match:
+    media_type = content_type(filename)
+    if media_type is None:
         raise NotFound(f"no output named {filename[:80]!r}")
-    return output_key(filename), CONTENT_TYPES[match.group(1)]
+    return output_key(filename), media_type
 
 
 def _serve(

@@ -24,8 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from videoforge.client import ByteProgress
-from videoforge.wire import JSON
+from videoforge.client.protocol import JSON, ByteProgress
 
 JobProgress = Callable[[JSON], None]
 # Off a terminal (a pipe, a file) lines need not fit a screen: tables keep ids and URLs whole.

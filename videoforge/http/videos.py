@@ -1,0 +1,121 @@
+"""Routes for files (uploaded sources): upload, list newest first, details, delete, and the
+seed's per-file status. Handlers translate between HTTP and `sources`; no logic of their own."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from videoforge import sources
+from videoforge.errors import NotFound, TransientError
+from videoforge.http.bodies import output_summary, task_body
+from videoforge.http.deps import ERRORS, Limit, Offset, ServicesDep, authorize
+from videoforge.http.schemas import (
+    FileDetails,
+    FilePage,
+    FileStatus,
+    FileSummary,
+    UploadResponse,
+)
+from videoforge.http.uploads import receive_upload
+from videoforge.models import JobState, OutputFormat
+
+router = APIRouter(
+    prefix="/videos", tags=["files"], responses=ERRORS, dependencies=[Depends(authorize)]
+)
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+_LEGACY_STATUS = {JobState.SUCCESS: "ready", JobState.FAILURE: "failed"}
+
+
+@router.post("/upload", response_model=UploadResponse, openapi_extra=_UPLOAD_BODY)
+async def upload(request: Request, services: ServicesDep) -> UploadResponse:
+    """Stream a video in (multipart field `file`), probe it, and keep it if it is a video."""
+    settings = services.engine.settings
+    received = await receive_upload(
+        request, settings.temp_dir, settings.max_upload_bytes, settings.upload_idle_timeout_s
+    )
+    try:
+        source = await run_in_threadpool(
+            sources.accept, services.engine, received.path, received.original_name
+        )
+    finally:
+        await run_in_threadpool(received.path.unlink, missing_ok=True)
+    try:
+        await run_in_threadpool(services.catalog.add, source)
+    except TransientError:
+        # Unlisted, the upload could never be found or deleted: it goes, the client retries.
+        await run_in_threadpool(sources.discard_upload, services.engine, source.file_id)
+        raise
+    await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
+    return UploadResponse.of(source)
+
+
+@router.get("", response_model=FilePage)
+def list_files(services: ServicesDep, limit: Limit = 20, offset: Offset = 0) -> FilePage:
+    """Uploaded files, newest first."""
+    found, total = services.catalog.page(offset, limit)
+    return FilePage(
+        items=[FileSummary.of(s) for s in found], total=total, offset=offset, limit=limit
+    )
+
+
+@router.get("/status/{file_id}", response_model=FileStatus, response_model_exclude_none=True)
+def file_status(
+    file_id: str,
+    services: ServicesDep,
+    format: Annotated[OutputFormat | None, Query()] = None,
+) -> FileStatus:
+    """Legacy: is the newest output of this file (in `format`) ready, processing or failed?"""
+    sources.lookup(services.engine, file_id)
+    jobs = [j for j in services.engine.jobs.jobs_for_file(file_id) if format in (None, j.format)]
+    if not jobs:
+        wanted = f" as {format.value}" if format else ""
+        raise NotFound(f"file {file_id} has not been transcoded{wanted}")
+    job = max(jobs, key=lambda j: j.created_at)
+    return FileStatus(
+        file_id=file_id,
+        format=job.format,
+        status=_LEGACY_STATUS.get(job.state, "processing"),
+        task_id=job.task_id,
+        state=job.state,
+        output_name=job.output_name,
+        error=job.error if job.state is JobState.FAILURE else None,
+    )
+
+
+@router.get("/{file_id}", response_model=FileDetails)
+def file_details(file_id: str, services: ServicesDep) -> JSONResponse:
+    """A file's probe metadata, its jobs (oldest first) and its finished outputs."""
+    source = sources.lookup(services.engine, file_id)
+    jobs = services.engine.jobs.jobs_for_file(file_id)
+    body: dict[str, Any] = FileSummary.of(source).model_dump(mode="json")
+    body["jobs"] = [task_body(services, job) for job in jobs]
+    body["outputs"] = [
+        output_summary(job) for job in body["jobs"] if job["state"] == JobState.SUCCESS
+    ]
+    return JSONResponse(body)
+
+
+@router.delete("/{file_id}", status_code=204, response_class=Response)
+def delete_file(file_id: str, services: ServicesDep) -> Response:
+    """Delete a file, all its outputs and its job records; 409 while one of its jobs is
+    queued or running."""
+    sources.delete(services.engine, services.catalog, file_id)
+    return Response(status_code=204)
