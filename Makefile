@@ -48,6 +48,7 @@ lint: install
 	$(BIN)/ruff check videoforge tests bench
 	$(BIN)/ruff format --check videoforge tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format videoforge tests bench
