@@ -30,3 +30,31 @@ def test_failure_message_uses_the_last_stderr_line_or_the_signal() -> None:
     assert _ffmpeg_failure(1, tail) == "FFmpeg error: Invalid argument"
     assert _ffmpeg_failure(1, collections.deque()) == "FFmpeg error: exit code 1"
     assert _ffmpeg_failure(-9, tail) == "FFmpeg error: killed by signal 9"
+
+
+def test_failure_message_skips_ffmpegs_generic_trailer_and_names_the_component() -> None:
+    tail = collections.deque(
+        [
+            "[libx264 @ 0x55d0c1a2b3c0] height not divisible by 2 (1280x721)",
+            "Error initializing output stream 0:0 -- Error while opening encoder",
+            "Conversion failed!",
+        ]
+    )
+    assert _ffmpeg_failure(1, tail) == (
+        "FFmpeg error: Error initializing output stream 0:0 -- Error while opening encoder"
+    )
+    tail.pop()
+    tail.pop()
+    assert _ffmpeg_failure(1, tail) == "FFmpeg error: libx264: height not divisible by 2 (1280x721)"
+    # A trailer alone is still better than nothing.
+    assert _ffmpeg_failure(1, collections.deque(["Conversion failed!"])) == (
+        "FFmpeg error: Conversion failed!"
+    )
+
+
+def test_a_failure_logs_the_whole_stderr_tail(caplog: pytest.LogCaptureFixture) -> None:
+    tail = collections.deque([f"line {n}" for n in range(20)])
+    with caplog.at_level("WARNING", logger="videoforge.media.run"):
+        _ffmpeg_failure(1, tail)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert all(f"line {n}" in logged for n in range(20))

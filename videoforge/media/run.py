@@ -36,6 +36,10 @@ VERSION_TIMEOUT_S = 10.0
 _TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)")
 _NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
 _LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
+# Lines ffmpeg prints after the real error, which say nothing about its cause.
+_GENERIC_TRAILERS = frozenset({"Conversion failed!", "Exiting normally, received signal 15."})
+# `[libx264 @ 0x55d0c1a2b3c0] ` at the start of a line: the component that logged it.
+_COMPONENT = re.compile(r"^\[(\w+) @ 0x[0-9a-f]+\]\s*")
 
 
 def _start(argv: list[str], cwd: Path | None, binaries: FFmpegBinaries) -> subprocess.Popen[str]:
@@ -172,8 +176,22 @@ def _drain(stream: IO[str] | None, tail: collections.deque[str]) -> None:
 def _ffmpeg_failure(returncode: int, tail: collections.deque[str]) -> str:
     if returncode < 0:
         return f"FFmpeg error: killed by signal {-returncode}"
-    detail = _scrub(_last_line("\n".join(tail))) or f"exit code {returncode}"
+    # The whole tail is the evidence; it goes to the log (which carries the job's id),
+    # and the job keeps one readable line of it.
+    log.warning("ffmpeg exited with %d; its last stderr lines:\n%s", returncode, "\n".join(tail))
+    detail = _scrub(_reason(tail)) or f"exit code {returncode}"
     return f"FFmpeg error: {detail}"
+
+
+def _reason(tail: collections.deque[str]) -> str:
+    """The line that says why: ffmpeg ends most failures with a line that says only that it
+    failed ("Conversion failed!"), so the last line before such trailers, named by its
+    component (`[libx264 @ 0x55d0] msg` reads `libx264: msg`)."""
+    lines = [line.strip() for line in tail if line.strip()]
+    telling = [line for line in lines if line not in _GENERIC_TRAILERS] or lines
+    if not telling:
+        return ""
+    return _COMPONENT.sub(r"\1: ", telling[-1])[:300]
 
 
 def _scrub(message: str) -> str:
