@@ -55,6 +55,7 @@ format: install
 	$(BIN)/ruff check --fix videoforge tests bench
 
 bench: install
+	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/transcode_overhead.py
 
 # requirements.lock: what the images install; requirements-dev.lock: that plus the dev tools.
