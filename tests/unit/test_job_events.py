@@ -55,4 +55,4 @@ def test_a_job_that_never_moves_does_not_hold_a_stream_forever(
     jobs.get = lambda task_id: Job(task_id, "f" * 32, "o.mp4", "2:2", OutputFormat.MP4, 2, 2)  # type: ignore[method-assign]
     events = collect(jobs)
     assert [e.data["state"] for e in events] == ["PENDING"]  # unchanged: sent once
-    assert 0.2 <= time.monotonic() - started < 2
+    assert 0.2 <= time.monotonic() - started < 30  # it ends, and not before its time
