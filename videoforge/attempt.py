@@ -18,6 +18,7 @@ from videoforge.jobs.lease import Guard
 from videoforge.media import command, run
 from videoforge.media.progress import ProgressParser
 from videoforge.models import Job, JobState, MediaInfo, Progress
+from videoforge.outputs import attempt_name
 from videoforge.settings import Settings
 from videoforge.storage import Storage, discard, output_key, source_key
 
@@ -31,25 +32,27 @@ class Outcome:
     """What a successful attempt produced: the result for the record and the keys written."""
 
     result: dict[str, Any]
+    published_name: str
     keys: list[str]
 
 
-def run_attempt(job: Job, engine: Engine, guard: Guard) -> Outcome:
-    """Do the work of one attempt; the scratch dir is removed on every exit path."""
+def run_attempt(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:
+    """Do the work of one attempt, publishing under the attempt's own names (see
+    outputs.attempt_name); the scratch dir is removed on every exit path."""
     workdir = workspace.create(engine.settings.temp_dir, job.task_id)
     try:
-        return _work(workdir, job, engine, guard)
+        return _work(workdir, job, engine, guard, attempt_tag)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
+def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:
     source = workdir / "source"
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
     binaries = engine.binaries
     media = sources.probe_checked(engine, source)
-    encode = _encode_plan(job, media, source, engine.settings)
+    encode = _encode_plan(job, media, source, engine.settings, attempt_tag)
     outdir = workdir / "out"
     outdir.mkdir()
     started = time.monotonic()
@@ -65,7 +68,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     keys, size_bytes = publish(outdir, encode.output_name, engine.storage)
     result = {
         "status": "completed",
-        "output_name": encode.output_name,
+        "output_name": job.output_name,
         "format": job.format.value,
         "width": encode.width,
         "height": encode.height,
@@ -74,7 +77,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
         "encode_seconds": round(encode_s, 2),
         "speed": round(media.duration_s / encode_s, 2) if encode_s > 0 else None,
     }
-    return Outcome(result, keys)
+    return Outcome(result, encode.output_name, keys)
 
 
 def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
@@ -87,11 +90,11 @@ def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
 
 
 def _encode_plan(
-    job: Job, media: MediaInfo, source: Path, settings: Settings
+    job: Job, media: MediaInfo, source: Path, settings: Settings, attempt_tag: str
 ) -> command.EncodePlan:
     return command.EncodePlan(
         input_path=source,
-        stem=Path(job.output_name).stem,
+        stem=Path(attempt_name(job.output_name, attempt_tag)).stem,
         format=job.format,
         width=job.width,
         height=job.height,

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 
 import redis
 
+from videoforge.errors import SigningKeyMissing
 from videoforge.jobs.names import API_KEYS_KEY, SIGNING_KEY_KEY
 from videoforge.jobs.store import decoded, redis_errors
 
+# secrets.token_hex(32) makes 64; anything much shorter was not made by us.
+MIN_SIGNING_KEY_CHARS = 32
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _EXPIRY = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: int() takes other digits too
 
@@ -79,7 +82,11 @@ class KeyStore:
         if self._signing_key is None:
             with redis_errors():
                 self.client.set(SIGNING_KEY_KEY, secrets.token_hex(32), nx=True)
-                self._signing_key = decoded(self.client.get(SIGNING_KEY_KEY) or b"").encode()
+                stored = decoded(self.client.get(SIGNING_KEY_KEY) or b"")
+            if len(stored) < MIN_SIGNING_KEY_CHARS:
+                # Never sign (or accept) with an empty or short key: that would fail open.
+                raise SigningKeyMissing("the URL signing key is missing from the job store")
+            self._signing_key = stored.encode()
         return self._signing_key
 
     def signed_path(self, route: str, name: str, ttl_s: int) -> str:

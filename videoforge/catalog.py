@@ -33,6 +33,11 @@ class SourceCatalog:
             raw = self.client.hmget(FILE_RECORDS_KEY, file_ids) if file_ids else []
         return [SourceFile.from_dict(json.loads(item)) for item in raw if item], total
 
+    def has(self, file_id: str) -> bool:
+        """Whether a file is listed."""
+        with redis_errors():
+            return bool(self.client.hexists(FILE_RECORDS_KEY, file_id))
+
     def remove(self, file_id: str) -> None:
         """Drop a file from the listing."""
         with redis_errors():

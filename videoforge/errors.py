@@ -11,6 +11,7 @@ VideoforgeError                 base; `http_status` is what the API answers
 ├── RequestTimeout              408: the client stopped sending its upload
 ├── RangeNotSatisfiable         416: a Range header outside the file
 ├── TransientError              503: storage or broker trouble; jobs retry these
+│   └── SigningKeyMissing       503: the URL signing key is gone from Redis (never signs empty)
 └── MediaError                  422: the input or ffmpeg failed; jobs never retry these
     └── JobTimeout              the job ran past its time limit
 
@@ -90,6 +91,10 @@ class TransientError(VideoforgeError):
     """Raised when storage or the broker fails in a way a retry may fix."""
 
     http_status = 503
+
+
+class SigningKeyMissing(TransientError):
+    """Raised when the shared URL-signing key cannot be had; URLs are never signed without."""
 
 
 class MediaError(VideoforgeError):

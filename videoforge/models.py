@@ -125,5 +125,10 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     worker: str | None = None
+    # The attempt-specific name the SUCCESS record points to (see outputs.attempt_name);
+    # None before SUCCESS, and for records from before attempts had their own names.
+    published_name: str | None = None
+    # When a RETRY is due (epoch seconds): past it, the reaper knows the retry was lost.
+    retry_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0

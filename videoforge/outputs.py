@@ -2,8 +2,10 @@
 
 The one definition of an output's name. A job's output is
 `{file_id}_{width}x{height}_{task12}.{ext}`: the file it came from, its planned size and 12
-hex digits of the task id, so outputs of the same file never overwrite each other. HLS
-segments add `_{nnnnn}` to that stem. Every name served is checked against OUTPUT_NAME.
+hex digits of the task id, so outputs of the same file never overwrite each other. That is
+the public name, known from submission on. Each attempt publishes under its own name,
+`{stem}-{attempt8}.{ext}` (HLS segments add `_{nnnnn}`), and the SUCCESS record points the
+public name at the winner's. Every name served is checked against OUTPUT_NAME.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ def job_output_name(file_id: str, size: tuple[int, int], task_id: str, fmt: Outp
     """The name of a job's main output (a video, or the HLS playlist)."""
     stem = f"{file_id}_{size[0]}x{size[1]}_{task_id.replace('-', '')[:12]}"
     return f"{stem}.{fmt.extension}"
+
+
+def attempt_name(output_name: str, attempt_tag: str) -> str:
+    """Where one attempt publishes a job's output: its own name, so that a late duplicate
+    attempt can never overwrite, nor delete, the objects the SUCCESS record points to.
+    Segments follow (`{stem}-{tag}_00001.ts`); the public name is resolved to this one."""
+    stem, _, extension = output_name.rpartition(".")
+    return f"{stem}-{attempt_tag}.{extension}"
 
 
 def parse_output_name(name: str) -> OutputName | None:

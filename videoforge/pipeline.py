@@ -60,7 +60,8 @@ def _leased(
     if job.state.is_terminal:
         log.info("task %s already %s; duplicate delivery ignored", job.task_id, job.state)
         return None
-    token = f"{worker}/{uuid.uuid4().hex[:8]}"
+    attempt_tag = uuid.uuid4().hex[:8]
+    token = f"{worker}/{attempt_tag}"
     ttl_s = engine.settings.lease_ttl_s
     if not engine.jobs.acquire_lease(job.task_id, token, ttl_s):
         holder = engine.jobs.lease_holder(job.task_id)
@@ -85,7 +86,7 @@ def _counted(job: Job, engine: Engine, guard: Guard, worker: str, token: str) ->
     engine.jobs.update(task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker)
     log.info("task %s file %s attempt %d started on %s", task_id, job.file_id, attempt, worker)
     try:
-        outcome = attempts.run_attempt(job, engine, guard)
+        outcome = attempts.run_attempt(job, engine, guard, token.rpartition("/")[2])
     except TransientError as exc:
         return _transient_failure(job, engine, attempt, exc.message, token)
     except (SystemExit, KeyboardInterrupt, Interrupted):
@@ -108,17 +109,16 @@ def _counted(job: Job, engine: Engine, guard: Guard, worker: str, token: str) ->
         log.exception("task %s failed unexpectedly", task_id)
         _fail(job, engine, f"internal error: {type(exc).__name__}: {exc}", token)
     else:
-        _succeed(job, engine, outcome)
+        _succeed(job, engine, outcome, token)
     return None
 
 
-def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome) -> None:
-    if not engine.jobs.update(
-        job.task_id, state=JobState.SUCCESS, result=outcome.result, error=None
-    ):
-        # Cancelled between the last check and now: the outputs must not stay behind.
+def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) -> None:
+    if not engine.jobs.commit(job, token, outcome.published_name, outcome.result):
+        # Cancelled, or taken over by another attempt, between the last check and now. Only
+        # this attempt's own objects go: whatever a winner committed is under other names.
         discard(engine.storage, outcome.keys)
-        log.info("task %s was cancelled as it finished; outputs removed", job.task_id)
+        log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
     _count_success(job, engine, outcome.result)
@@ -142,7 +142,10 @@ def _transient_failure(
     log.warning(
         "task %s attempt %d failed (%s); retry in %.0f s", job.task_id, attempt, reason, delay_s
     )
-    if not engine.jobs.update(job.task_id, lease=token, state=JobState.RETRY, error=reason):
+    retry_at = time.time() + delay_s
+    if not engine.jobs.update(
+        job.task_id, lease=token, state=JobState.RETRY, error=reason, retry_at=retry_at
+    ):
         return None  # finished, cancelled or taken over meanwhile: nothing to retry here
     engine.metrics.count("jobs_retried", job.format.value)
     return RetryLater(delay_s)

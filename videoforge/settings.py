@@ -86,14 +86,30 @@ class Settings(BaseSettings):
         description="Soft time limit per job, seconds",
     )  # fmt: skip
     max_retries: int = Field(default=3, ge=1, le=20, description="Attempts for transient errors")
+    # A dead worker's job runs again within about LEASE_TTL_S + REAPER_INTERVAL_S + a start
+    # (about 12 s); the price is that a Redis outage longer than the lease stops running
+    # attempts, which then start again (see README, Reliability).
     lease_ttl_s: float = Field(
-        default=30, ge=1, le=600, description="A running job's lease; renewed every third of it"
+        default=9, ge=1, le=600, description="A running job's lease; renewed every third of it"
     )
     reaper_interval_s: float = Field(
-        default=10, ge=0.5, le=600, description="How often workers look for abandoned jobs"
+        default=2, ge=0.5, le=600, description="How often workers look for abandoned jobs"
     )
+    orphan_sweep_interval_s: float = Field(
+        default=600, ge=10, le=86400,
+        description="How often workers remove stored objects no record points to",
+    )  # fmt: skip
     storage_retry_budget_s: float = Field(
         default=60, ge=0, le=3600, description="How long one attempt keeps retrying storage"
+    )
+    api_storage_retry_budget_s: float = Field(
+        default=2, ge=0, le=60, description="How long an API request retries storage before 503"
+    )
+    api_storage_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Storage calls an API process makes at once; 503 past it",
     )
     min_free_disk_bytes: int = Field(
         default=1024**3, ge=0, description="Free scratch space a worker keeps beyond a job's need"

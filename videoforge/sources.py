@@ -88,10 +88,10 @@ def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
     jobs = engine.jobs.jobs_for_file(file_id)
     for job in jobs:
         if job.state is JobState.SUCCESS:
-            remove_output(engine.storage, job.output_name)
+            remove_output(engine.storage, job.published_name or job.output_name)
     engine.storage.delete(source_key(file_id))
     catalog.remove(file_id)
-    engine.jobs.delete_finished(file_id, [job.task_id for job in jobs])
+    engine.jobs.delete_finished(file_id, jobs)
     engine.storage.delete(meta_key(file_id))
 
 

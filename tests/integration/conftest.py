@@ -40,6 +40,13 @@ class FlakyStorage(LocalStorage):
         super().put_file(key, path)
 
 
+def job_objects(engine: Engine, job: Job) -> list[str]:
+    """Every stored output object of a job, whichever attempt wrote it (local storage)."""
+    folder = engine.settings.data_dir / "objects" / "outputs"
+    stem = job.output_name.rpartition(".")[0]
+    return sorted(p.name for p in folder.glob(f"{stem}*")) if folder.is_dir() else []
+
+
 @pytest.fixture(scope="module")
 def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))

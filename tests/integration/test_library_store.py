@@ -76,7 +76,7 @@ def test_recent_jobs_are_newest_first_and_deleted_ones_vanish(client: redis.Redi
     listed, total = jobs.recent(offset=0, limit=2)
     assert total == 3 and [j.task_id for j in listed] == [made[2].task_id, made[1].task_id]
     assert [j.task_id for j in jobs.jobs_for_file(file_id)] == [j.task_id for j in made]
-    jobs.delete_finished(file_id, [j.task_id for j in made])
+    jobs.delete_finished(file_id, made)
     assert jobs.recent(offset=0, limit=10) == ([], 0)
     assert jobs.jobs_for_file(file_id) == []
     with pytest.raises(NotFound):
@@ -129,3 +129,34 @@ def test_an_upload_that_cannot_be_listed_is_not_kept(
     assert response.status_code == 503
     assert response.json() == {"detail": "job store unavailable, try again shortly"}
     assert list((tmp_path / "objects" / "sources").iterdir()) == []
+
+
+def test_only_the_lease_holder_commits_and_the_commit_names_its_objects(
+    client: redis.Redis,
+) -> None:
+    jobs = JobStore(client)
+    made = job(uuid.uuid4().hex)
+    jobs.create(made)
+    assert jobs.acquire_lease(made.task_id, "w/winner", ttl_s=30)
+    result = {"status": "completed"}
+    assert not jobs.commit(made, "w/loser", "loser.mp4", result)  # not the holder
+    assert jobs.published_name(made.output_name) is None
+    assert jobs.commit(made, "w/winner", "winner.mp4", result)
+    record = jobs.get(made.task_id)
+    assert (record.state, record.published_name) == (JobState.SUCCESS, "winner.mp4")
+    assert jobs.published_name(made.output_name) == "winner.mp4"
+    assert made.task_id not in jobs.active_task_ids()
+    assert not jobs.commit(made, "w/winner", "again.mp4", result)  # finished records stay
+    jobs.delete_finished(made.file_id, [record])
+    assert jobs.published_name(made.output_name) is None
+
+
+def test_counting_an_attempt_never_recreates_a_deleted_job(client: redis.Redis) -> None:
+    jobs = JobStore(client)
+    made = job(uuid.uuid4().hex)
+    jobs.create(made)
+    jobs.delete_finished(made.file_id, [made])
+    assert jobs.start_attempt(made.task_id) is None
+    with pytest.raises(NotFound):
+        jobs.get(made.task_id)
+    assert not client.exists(f"videoforge:job:{made.task_id}")

@@ -147,6 +147,9 @@ def wait_for_workers(redis_url: str, names: set[str], timeout_s: float = 60) -> 
     """Wait until every named worker (`w1@host`) answers a ping."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if names <= worker_names(redis_url):
-            return
+        try:
+            if names <= worker_names(redis_url):
+                return
+        except Exception:  # the broker is restarting: ask again
+            time.sleep(0.5)
     raise RuntimeError(f"workers {names} did not answer within {timeout_s} s")

@@ -37,6 +37,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             raise RuntimeError("create_app needs services to serve requests")
         app.state.services = services
         app.state.event_reads = anyio.CapacityLimiter(tasks.EVENT_READ_THREADS)
+        # Twice the storage calls allowed at once: the extra threads fail fast (503) while
+        # storage hangs, instead of leaving requests queued behind it.
+        app.state.storage_threads = anyio.CapacityLimiter(2 * settings.api_storage_concurrency)
         yield
         services.executor.close()
 

@@ -13,7 +13,13 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from videoforge import sources
 from videoforge.auth import sign, signature_ok
 from videoforge.errors import NotFound, VideoforgeError
-from videoforge.http.deps import ERRORS, ServicesDep, authorize
+from videoforge.http.deps import (
+    ERRORS,
+    ServicesDep,
+    authorize,
+    chunks_in_storage_threads,
+    in_storage_threads,
+)
 from videoforge.http.ranges import parse_range
 from videoforge.http.security import content_disposition
 from videoforge.jobs.metrics import JobMetrics
@@ -73,11 +79,20 @@ def _rewritten_playlist(
     return Response(body, media_type=CONTENT_TYPES["m3u8"], headers=headers)
 
 
-def _checked_key(filename: str) -> tuple[str, str]:
+def _media_type(filename: str) -> str:
     media_type = content_type(filename)
     if media_type is None:
         raise NotFound(f"no output named {filename[:80]!r}")
-    return output_key(filename), media_type
+    return media_type
+
+
+def _stored_key(services: ServicesDep, filename: str) -> str:
+    # A job's public name stands for the objects its winning attempt published; a segment,
+    # or an output from before attempts had names of their own, is stored as it is named.
+    published = (
+        services.engine.jobs.published_name(filename) if parse_output_name(filename) else None
+    )
+    return output_key(published or filename)
 
 
 def _serve(
@@ -87,8 +102,9 @@ def _serve(
     range_header: str | None,
     attachment: bool,
 ) -> Response:
-    key, content_type = _checked_key(filename)
+    media_type = _media_type(filename)
     expires = _allow(request, services, filename)
+    key = _stored_key(services, filename)
     storage = services.engine.storage
     try:
         size = storage.size(key)
@@ -120,8 +136,10 @@ def _serve(
     headers = {
         "accept-ranges": "bytes",
         "content-length": str(max(0, end - start + 1)),
-        # Names are unique per job and objects never change once published.
-        "cache-control": "public, max-age=31536000, immutable",
+        # Names are unique per job and objects never change once published. Bytes that
+        # needed a key or a signature are for this client's cache only, not shared ones.
+        "cache-control": f"{'public' if expires is None else 'private'}, max-age=31536000, "
+        "immutable",
     }
     if byte_range:
         headers["content-range"] = f"bytes {start}-{end}/{size}"
@@ -129,9 +147,11 @@ def _serve(
         headers["content-disposition"] = disposition
     status = 206 if byte_range else 200
     if request.method == "HEAD" or size == 0:
-        return Response(status_code=status, headers=headers, media_type=content_type)
+        return Response(status_code=status, headers=headers, media_type=media_type)
     body = _counted(storage.read(key, start, end), services.engine.metrics)
-    return StreamingResponse(body, status_code=status, headers=headers, media_type=content_type)
+    limiter = request.app.state.storage_threads
+    return StreamingResponse(chunks_in_storage_threads(body, limiter), status_code=status,
+                             headers=headers, media_type=media_type)  # fmt: skip
 
 
 def _counted(chunks: Iterator[bytes], metrics: JobMetrics) -> Iterator[bytes]:
@@ -146,17 +166,21 @@ def _counted(chunks: Iterator[bytes], metrics: JobMetrics) -> Iterator[bytes]:
 
 @router.get("/stream/{filename}", responses=PARTIAL, response_class=Response)
 @router.head("/stream/{filename}", include_in_schema=False)
-def stream(
+async def stream(
     filename: str, request: Request, services: ServicesDep, range: RangeHeader = None
 ) -> Response:
     """An output for playback, with Range; an HLS player can be pointed at the playlist."""
-    return _serve(request, services, filename, range, attachment=False)
+    return await in_storage_threads(
+        request, lambda: _serve(request, services, filename, range, attachment=False)
+    )
 
 
 @router.get("/download/{filename}", responses=PARTIAL, response_class=Response)
 @router.head("/download/{filename}", include_in_schema=False)
-def download(
+async def download(
     filename: str, request: Request, services: ServicesDep, range: RangeHeader = None
 ) -> Response:
     """An output as an attachment (resumable with Range)."""
-    return _serve(request, services, filename, range, attachment=True)
+    return await in_storage_threads(
+        request, lambda: _serve(request, services, filename, range, attachment=True)
+    )

@@ -1,17 +1,23 @@
-"""What every router depends on: the process's Services, and the API-key check."""
+"""What every router depends on: the process's Services, the API-key check, and the threads
+that work touching storage runs on."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Query, Request
 
 from videoforge.engine import Services
 from videoforge.errors import Unauthorized
 from videoforge.http.schemas import ErrorBody
 
+T = TypeVar("T")
 
-def get_services(request: Request) -> Services:
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -25,6 +31,28 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip")]
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (401, 404, 409, 413, 415, 422, 503)
 }
+
+
+async def in_storage_threads(request: Request, call: Callable[[], T]) -> T:
+    """Run blocking work that touches storage on the API's own storage threads. While
+    storage hangs they fill up, and the shared pool that every other route runs on does not."""
+    limiter: anyio.CapacityLimiter = request.app.state.storage_threads
+    return await anyio.to_thread.run_sync(call, limiter=limiter)
+
+
+async def chunks_in_storage_threads(
+    chunks: Iterator[bytes], limiter: anyio.CapacityLimiter
+) -> AsyncIterator[bytes]:
+    """A response body read from storage a chunk at a time on the storage threads."""
+    try:
+        while (
+            chunk := await anyio.to_thread.run_sync(next, chunks, None, limiter=limiter)
+        ) is not None:
+            yield chunk
+    finally:  # the client may have gone: let the reader finish its bookkeeping off the loop
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            await anyio.to_thread.run_sync(close, limiter=limiter)
 
 
 def presented_key(request: Request) -> str | None:

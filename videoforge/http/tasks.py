@@ -18,7 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from videoforge.engine import Services
 from videoforge.errors import Conflict, TransientError, VideoforgeError
 from videoforge.http.bodies import task_body
-from videoforge.http.deps import ERRORS, Limit, Offset, ServicesDep, authorize
+from videoforge.http.deps import (
+    ERRORS,
+    Limit,
+    Offset,
+    ServicesDep,
+    authorize,
+    in_storage_threads,
+)
 from videoforge.http.schemas import TaskPage, TaskStatus, TranscodeRequest, TranscodeResponse
 from videoforge.models import Job, JobState
 from videoforge.submit import submit_transcode
@@ -51,9 +58,14 @@ events_router = APIRouter(
 
 
 @router.post("/transcode/{file_id}", response_model=TranscodeResponse)
-def transcode(file_id: str, body: TranscodeRequest, services: ServicesDep) -> TranscodeResponse:
+async def transcode(
+    file_id: str, body: TranscodeRequest, request: Request, services: ServicesDep
+) -> TranscodeResponse:
     """Queue a transcode of an uploaded file; answers at once with the task id."""
-    job = submit_transcode(services, file_id, body.resolution, body.format, body.upscale)
+    job = await in_storage_threads(  # the file's record is read from storage
+        request,
+        lambda: submit_transcode(services, file_id, body.resolution, body.format, body.upscale),
+    )
     return TranscodeResponse(
         task_id=job.task_id,
         file_id=file_id,

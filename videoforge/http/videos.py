@@ -10,9 +10,17 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import sources
+from videoforge.engine import Services
 from videoforge.errors import NotFound, TransientError
 from videoforge.http.bodies import output_summary, task_body
-from videoforge.http.deps import ERRORS, Limit, Offset, ServicesDep, authorize
+from videoforge.http.deps import (
+    ERRORS,
+    Limit,
+    Offset,
+    ServicesDep,
+    authorize,
+    in_storage_threads,
+)
 from videoforge.http.schemas import (
     FileDetails,
     FilePage,
@@ -52,8 +60,8 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         request, settings.temp_dir, settings.max_upload_bytes, settings.upload_idle_timeout_s
     )
     try:
-        source = await run_in_threadpool(
-            sources.accept, services.engine, received.path, received.original_name
+        source = await in_storage_threads(
+            request, lambda: sources.accept(services.engine, received.path, received.original_name)
         )
     finally:
         await run_in_threadpool(received.path.unlink, missing_ok=True)
@@ -61,7 +69,9 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         await run_in_threadpool(services.catalog.add, source)
     except TransientError:
         # Unlisted, the upload could never be found or deleted: it goes, the client retries.
-        await run_in_threadpool(sources.discard_upload, services.engine, source.file_id)
+        await in_storage_threads(
+            request, lambda: sources.discard_upload(services.engine, source.file_id)
+        )
         raise
     await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
     return UploadResponse.of(source)
@@ -77,12 +87,17 @@ def list_files(services: ServicesDep, limit: Limit = 20, offset: Offset = 0) -> 
 
 
 @router.get("/status/{file_id}", response_model=FileStatus, response_model_exclude_none=True)
-def file_status(
+async def file_status(
     file_id: str,
+    request: Request,
     services: ServicesDep,
     format: Annotated[OutputFormat | None, Query()] = None,
 ) -> FileStatus:
     """Legacy: is the newest output of this file (in `format`) ready, processing or failed?"""
+    return await in_storage_threads(request, lambda: _file_status(file_id, services, format))
+
+
+def _file_status(file_id: str, services: Services, format: OutputFormat | None) -> FileStatus:
     sources.lookup(services.engine, file_id)
     jobs = [j for j in services.engine.jobs.jobs_for_file(file_id) if format in (None, j.format)]
     if not jobs:
@@ -101,8 +116,12 @@ def file_status(
 
 
 @router.get("/{file_id}", response_model=FileDetails)
-def file_details(file_id: str, services: ServicesDep) -> JSONResponse:
+async def file_details(file_id: str, request: Request, services: ServicesDep) -> JSONResponse:
     """A file's probe metadata, its jobs (oldest first) and its finished outputs."""
+    return await in_storage_threads(request, lambda: _file_details(file_id, services))
+
+
+def _file_details(file_id: str, services: Services) -> JSONResponse:
     source = sources.lookup(services.engine, file_id)
     jobs = services.engine.jobs.jobs_for_file(file_id)
     body: dict[str, Any] = FileSummary.of(source).model_dump(mode="json")
@@ -114,8 +133,10 @@ def file_details(file_id: str, services: ServicesDep) -> JSONResponse:
 
 
 @router.delete("/{file_id}", status_code=204, response_class=Response)
-def delete_file(file_id: str, services: ServicesDep) -> Response:
+async def delete_file(file_id: str, request: Request, services: ServicesDep) -> Response:
     """Delete a file, all its outputs and its job records; 409 while one of its jobs is
     queued or running."""
-    sources.delete(services.engine, services.catalog, file_id)
+    await in_storage_threads(
+        request, lambda: sources.delete(services.engine, services.catalog, file_id)
+    )
     return Response(status_code=204)

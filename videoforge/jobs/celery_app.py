@@ -16,7 +16,8 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
 
-from videoforge import workspace
+from videoforge import orphans, workspace
+from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.jobs.broker import celery_client, send_job
 from videoforge.jobs.names import QUEUE, TASK_NAME
@@ -96,12 +97,16 @@ def _start_reaper(sender: Any = None, **_: Any) -> None:
     if process is None:
         return
     settings = process.settings
+    engine = process.engine()
+    catalog = SourceCatalog(engine.jobs.client)
     Reaper(
-        process.engine().jobs,
+        engine.jobs,
         QUEUE,
         lambda task_id: send_job(app, task_id),
         settings.reaper_interval_s,
         settings.lease_ttl_s,
+        sweep=lambda: orphans.sweep(engine, catalog),
+        sweep_interval_s=settings.orphan_sweep_interval_s,
     ).start()
 
 

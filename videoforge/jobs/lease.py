@@ -81,7 +81,8 @@ class Guard:
         self._checked_at = 0.0
 
     def check(self, force: bool = False) -> None:
-        """Raise when the attempt must end now: shutdown, lease lost, or cancelled."""
+        """Raise when the attempt must end now: shutdown, lease lost, cancelled, or the job
+        ended otherwise (another attempt finished it, or it was deleted)."""
         if self.stop is not None and self.stop.is_set():
             raise Interrupted
         if self.beat.lost:
@@ -95,3 +96,5 @@ class Guard:
                 return  # a Redis blip is not a cancel; a lost lease is caught by the heartbeat
             if state is JobState.REVOKED:
                 raise Cancelled
+            if state is None or state.is_terminal:
+                raise LeaseLost

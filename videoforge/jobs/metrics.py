@@ -28,6 +28,9 @@ BYTE_COUNTERS = {
     "upload_bytes": "Bytes of accepted uploads",
     "served_bytes": "Bytes sent by /videos/stream and /videos/download",
 }
+KIND_COUNTERS = {  # labelled by kind
+    "orphans_swept": "Stored objects no record pointed to, removed after a grace period",
+}
 HISTOGRAMS = {
     "job_duration_seconds": ("From submission to SUCCESS", DURATION_BUCKETS_S),
     "encode_speed_ratio": ("Media seconds encoded per wall-clock second", SPEED_BUCKETS_X),
@@ -83,19 +86,24 @@ class RedisCollector(Collector):
         fields, depth, active = self.metrics.snapshot()
         yield GaugeMetricFamily("videoforge_queue_depth", "Messages waiting in the queue", depth)
         yield GaugeMetricFamily("videoforge_jobs_active", "Jobs not yet finished", active)
-        for name, help_text in JOB_COUNTERS.items():
-            family = CounterMetricFamily(f"videoforge_{name}", help_text, labels=["format"])
-            for key, value in fields.items():
-                parts = key.split("|")
-                if len(parts) == 2 and parts[0] == name:
-                    family.add_metric([parts[1]], value)
-            yield family
+        for label, counters in (("format", JOB_COUNTERS), ("kind", KIND_COUNTERS)):
+            for name, help_text in counters.items():
+                yield _labelled(name, help_text, label, fields)
         for name, help_text in BYTE_COUNTERS.items():
             yield CounterMetricFamily(
                 f"videoforge_{name}", help_text, value=fields.get(f"{name}|", 0.0)
             )
         for name, (help_text, buckets) in HISTOGRAMS.items():
             yield _histogram(name, help_text, buckets, fields)
+
+
+def _labelled(name: str, help_text: str, label: str, fields: dict[str, float]) -> Any:
+    family = CounterMetricFamily(f"videoforge_{name}", help_text, labels=[label])
+    for key, value in fields.items():
+        parts = key.split("|")
+        if len(parts) == 2 and parts[0] == name:
+            family.add_metric([parts[1]], value)
+    return family
 
 
 def _histogram(

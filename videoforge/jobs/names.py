@@ -21,8 +21,11 @@ FILE_RECORDS_KEY = f"{PREFIX}:files:records"
 ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
 # One hash of counters and histogram buckets shared by every process (see jobs/metrics.py).
 METRICS_KEY = f"{PREFIX}:metrics"
-# Held by the one reaper (of all workers) that runs this round.
+# Which attempt's objects each finished output is: public output name -> published name.
+PUBLISHED_KEY = f"{PREFIX}:published"
+# Held by the one reaper (of all workers) that runs this round, and by the one sweeper.
 REAPER_LOCK_KEY = f"{PREFIX}:reaper"
+SWEEPER_LOCK_KEY = f"{PREFIX}:sweeper"
 # API keys (hashed) and the key that signs stream URLs (see auth.py).
 API_KEYS_KEY = f"{PREFIX}:apikeys"
 SIGNING_KEY_KEY = f"{PREFIX}:stream-signing-key"

@@ -1,9 +1,15 @@
-"""The reaper: gives jobs back to the queue when the worker running them died, or when their
-queue message was lost. Every worker runs it; a Redis lock lets one of them act per round.
+"""The reaper: gives jobs back to the queue when the worker running them died, when a retry
+was due long ago, or when their queue message was lost. Every worker runs it; a Redis lock
+lets one of them act per round.
 
 With Celery on Redis alone, a SIGKILLed worker's job returns only after kombu's visibility
 timeout (over an hour here). Leases make it a matter of seconds: a job that is STARTED or in
-PROGRESS but whose lease has lapsed belongs to a dead worker.
+PROGRESS but whose lease has lapsed belongs to a dead worker. A retry countdown is held
+unacknowledged inside the worker that scheduled it, so if that worker dies the message looks
+present for an hour: the record's `retry_at` says when it was due instead.
+
+Reads are bounded: the active-job index is scanned in pages, and the queue is only read (in
+pages) for jobs that look lost, never whole.
 """
 
 from __future__ import annotations
@@ -16,50 +22,75 @@ from collections.abc import Callable
 
 import redis
 
-from videoforge.errors import NotFound, TransientError
-from videoforge.jobs.names import KOMBU_UNACKED_KEY
+from videoforge.errors import TransientError
+from videoforge.jobs.names import KOMBU_UNACKED_KEY, SWEEPER_LOCK_KEY
 from videoforge.jobs.store import JobStore
-from videoforge.models import JobState
+from videoforge.models import Job, JobState
 
 log = logging.getLogger(__name__)
 
 RUNNING = (JobState.STARTED, JobState.PROGRESS)
 WAITING = (JobState.PENDING, JobState.RETRY)
+# A retry this long past its due time was not picked up: its worker is gone (or too busy).
+RETRY_GRACE_S = 30.0
+QUEUE_PAGE = 500
+# Which of these task ids have a message in the queue, or held unacked by a worker.
+Queued = Callable[[set[str]], set[str]]
 
 
-def queued_task_ids(client: redis.Redis, queue: str) -> set[str]:
-    """Ids of the jobs that have a message in the queue or held by a worker."""
-    ids = set()
-    for raw, unwrap in [*((m, False) for m in client.lrange(queue, 0, -1)),
-                        *((m, True) for m in client.hvals(KOMBU_UNACKED_KEY))]:  # fmt: skip
-        try:
-            message = json.loads(raw)
-            # An unacked entry is [message, exchange, routing_key].
-            ids.add(str((message[0] if unwrap else message)["headers"]["id"]))
-        except (ValueError, KeyError, TypeError, IndexError):
-            continue
-    return ids
+def broker_messages(client: redis.Redis, queue: str) -> Queued:
+    """`Queued` read from kombu's Redis transport, in pages, stopping once all are found."""
+
+    def present(wanted: set[str]) -> set[str]:
+        found: set[str] = set()
+        start = 0
+        while found != wanted:
+            page = client.lrange(queue, start, start + QUEUE_PAGE - 1)
+            found |= {i for raw in page if (i := _message_id(raw, False)) in wanted}
+            if len(page) < QUEUE_PAGE:
+                break
+            start += QUEUE_PAGE
+        cursor = 0
+        while found != wanted:
+            cursor, held = client.hscan(KOMBU_UNACKED_KEY, cursor, count=QUEUE_PAGE)
+            assert isinstance(held, dict)  # HSCAN without NOVALUES answers field -> value
+            found |= {i for raw in held.values() if (i := _message_id(raw, True)) in wanted}
+            if cursor == 0:
+                break
+        return found
+
+    return present
 
 
-def reap(jobs: JobStore, queued: set[str], republish: Callable[[str], None],
+def _message_id(raw: bytes | str, unacked: bool) -> str | None:
+    try:
+        message = json.loads(raw)
+        # An unacked entry is [message, exchange, routing_key].
+        return str((message[0] if unacked else message)["headers"]["id"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def reap(jobs: JobStore, queued: Queued, republish: Callable[[str], None],
          lease_ttl_s: float, lost_after_s: float) -> list[str]:  # fmt: skip
     """One round over the unfinished jobs; returns the ids it re-queued."""
     now = time.time()
-    requeued = []
-    for task_id in jobs.active_task_ids():
-        try:
-            job = jobs.get(task_id)
-        except NotFound:
-            continue
-        idle_s = now - job.updated_at
-        if job.state in RUNNING and idle_s > lease_ttl_s and jobs.lease_holder(task_id) is None:
-            # Its worker stopped renewing the lease: it is dead, or cut off from Redis.
-            if jobs.update(task_id, state=JobState.PENDING, progress=None,
-                           error="the worker running it was lost; requeued"):  # fmt: skip
-                republish(task_id)
-                requeued.append(task_id)
-        elif job.state in WAITING and idle_s > lost_after_s and task_id not in queued:
-            # Saved but never (or no longer) queued: its message was lost.
+    requeued: list[str] = []
+    maybe_lost: set[str] = set()
+    for page in jobs.scan_active():
+        for job, leased in page:
+            idle_s = now - job.updated_at
+            if job.state in RUNNING and idle_s > lease_ttl_s and not leased:
+                # Its worker stopped renewing the lease: it is dead, or cut off from Redis.
+                _requeue(jobs, job, "the worker running it was lost; requeued", republish,
+                         requeued)  # fmt: skip
+            elif _retry_overdue(job, now):
+                _requeue(jobs, job, job.error or "retry was due; requeued", republish, requeued)
+            elif job.state in WAITING and idle_s > lost_after_s:
+                maybe_lost.add(job.task_id)
+    if maybe_lost:
+        # Saved but never (or no longer) queued: its message was lost.
+        for task_id in sorted(maybe_lost - queued(maybe_lost)):
             republish(task_id)
             requeued.append(task_id)
     if requeued:
@@ -67,13 +98,33 @@ def reap(jobs: JobStore, queued: set[str], republish: Callable[[str], None],
     return requeued
 
 
+def _retry_overdue(job: Job, now: float) -> bool:
+    return (
+        job.state is JobState.RETRY
+        and job.retry_at is not None
+        and (now > job.retry_at + RETRY_GRACE_S)
+    )
+
+
+def _requeue(jobs: JobStore, job: Job, reason: str, republish: Callable[[str], None],
+             requeued: list[str]) -> None:  # fmt: skip
+    # Only if the record is still as read: a worker that moved it meanwhile keeps it.
+    if jobs.requeue(job, reason):
+        republish(job.task_id)
+        requeued.append(job.task_id)
+
+
 class Reaper:
-    """Runs `reap` every interval on a daemon thread, when this process wins the round."""
+    """Runs `reap` every interval on a daemon thread, when this process wins the round; and
+    `sweep` (orphaned objects) every `sweep_interval_s`, in the same way."""
 
     def __init__(self, jobs: JobStore, queue: str, republish: Callable[[str], None],
-                 interval_s: float, lease_ttl_s: float) -> None:  # fmt: skip
+                 interval_s: float, lease_ttl_s: float,
+                 sweep: Callable[[], object] | None = None,
+                 sweep_interval_s: float = 600.0) -> None:  # fmt: skip
         self.jobs, self.queue, self.republish = jobs, queue, republish
         self.interval_s, self.lease_ttl_s = interval_s, lease_ttl_s
+        self.sweep, self.sweep_interval_s = sweep, sweep_interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="reaper", daemon=True)
 
@@ -85,12 +136,24 @@ class Reaper:
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
-            try:
-                if self.jobs.take_reaper_turn(self.interval_s * 0.9):
-                    queued = queued_task_ids(self.jobs.client, self.queue)
-                    reap(self.jobs, queued, self.republish, self.lease_ttl_s,
-                         lost_after_s=max(60.0, 3 * self.interval_s))  # fmt: skip
-            except (TransientError, redis.RedisError) as exc:
-                log.warning("reaper round skipped: %s", exc)
-            except Exception:
-                log.exception("reaper round failed")
+            self._guarded("reaper round", self._reap)
+            if self.sweep is not None:
+                self._guarded("orphan sweep", self._sweep)
+
+    def _reap(self) -> None:
+        if self.jobs.take_reaper_turn(self.interval_s * 0.9):
+            queued = broker_messages(self.jobs.client, self.queue)
+            reap(self.jobs, queued, self.republish, self.lease_ttl_s,
+                 lost_after_s=max(60.0, 3 * self.interval_s))  # fmt: skip
+
+    def _sweep(self) -> None:
+        if self.sweep is not None and self.jobs.take_turn(SWEEPER_LOCK_KEY, self.sweep_interval_s):
+            self.sweep()
+
+    def _guarded(self, what: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except (TransientError, redis.RedisError) as exc:
+            log.warning("%s skipped: %s", what, exc)
+        except Exception:
+            log.exception("%s failed", what)

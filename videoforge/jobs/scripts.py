@@ -22,12 +22,36 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 if ARGV[2] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
 return 1
 """
+# A missing record is not counted: HINCRBY would recreate a deleted job as a stub hash.
 COUNT_IF_ACTIVE = f"""
 local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -1 end
 for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
   if state == done then return -1 end
 end
 return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+"""
+# SUCCESS and the output it points to, in one step, only by the attempt holding the lease
+# (ARGV[1]): a late attempt can neither commit over the winner nor be pointed to.
+COMMIT_IF_HELD = f"""
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
+for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
+  if state == done then return 0 end
+end
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+return 1
+"""
+# The reaper's write: back to PENDING only if the record is still in the state it read
+# (ARGV[1]) and nobody holds its lease, so a worker that took the job meanwhile keeps it.
+REQUEUE_IF_UNCHANGED = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1
 """
 CREATE_IF_OPEN = """
 if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end

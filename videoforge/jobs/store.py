@@ -17,6 +17,7 @@ from videoforge.jobs.names import (
     ACTIVE_JOBS_KEY,
     FILE_CLOSED_TTL_S,
     MAX_TASK_ID_CHARS,
+    PUBLISHED_KEY,
     REAPER_LOCK_KEY,
     RECENT_JOBS_KEY,
     file_closed_key,
@@ -26,10 +27,12 @@ from videoforge.jobs.names import (
 )
 from videoforge.jobs.scripts import (
     CLOSE_IF_IDLE,
+    COMMIT_IF_HELD,
     COUNT_IF_ACTIVE,
     CREATE_IF_OPEN,
     RELEASE_IF_HELD,
     RENEW_IF_HELD,
+    REQUEUE_IF_UNCHANGED,
     UPDATE_IF_ACTIVE,
 )
 from videoforge.models import Job, JobState, OutputFormat, Progress
@@ -132,8 +135,12 @@ class JobStore:
 
     def take_reaper_turn(self, interval_s: float) -> bool:
         """True for the one process (of all workers) that reaps during this interval."""
+        return self.take_turn(REAPER_LOCK_KEY, interval_s)
+
+    def take_turn(self, lock_key: str, interval_s: float) -> bool:
+        """True for the one process (of all) that takes `lock_key` for this interval."""
         with redis_errors():
-            return bool(self.client.set(REAPER_LOCK_KEY, "1", nx=True, px=int(interval_s * 1000)))
+            return bool(self.client.set(lock_key, "1", nx=True, px=int(interval_s * 1000)))
 
     def start_attempt(self, task_id: str) -> int | None:
         """Count one more attempt and return it (the count lives here, not in the message);
@@ -142,6 +149,35 @@ class JobStore:
             # The field holds JSON, and a JSON integer is one HINCRBY understands.
             count = int(self.client.eval(COUNT_IF_ACTIVE, 1, job_key(task_id)))
         return None if count < 0 else count
+
+    def scan_active(self, page_size: int = 200) -> Iterator[list[tuple[Job, bool]]]:
+        """The unfinished jobs, a page at a time (SSCAN, so no read is unbounded), each
+        with whether its lease is held."""
+        cursor = 0
+        while True:
+            with redis_errors():
+                cursor, members = self.client.sscan(ACTIVE_JOBS_KEY, cursor, count=page_size)
+                task_ids = [decoded(member) for member in members]
+                pipe = self.client.pipeline(transaction=False)
+                for task_id in task_ids:
+                    pipe.hgetall(job_key(task_id))
+                    pipe.exists(lease_key(task_id))
+                replies = pipe.execute() if task_ids else []
+            pairs = zip(replies[::2], replies[1::2], strict=True)
+            yield [(_decode(raw), bool(leased)) for raw, leased in pairs if raw]
+            if cursor == 0:
+                return
+
+    def requeue(self, job: Job, reason: str) -> bool:
+        """Put a job back to PENDING if it is still as `job` shows it and unleased."""
+        changes = {"state": JobState.PENDING, "progress": None, "retry_at": None,
+                   "error": reason, "updated_at": time.time()}  # fmt: skip
+        pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
+        with redis_errors():
+            keys = (job_key(job.task_id), lease_key(job.task_id))
+            expected = json.dumps(job.state.value)
+            done = self.client.eval(REQUEUE_IF_UNCHANGED, 2, *keys, expected, *pairs)
+        return int(done) == 1
 
     def active_task_ids(self) -> list[str]:
         """Jobs that have not reached SUCCESS, FAILURE or REVOKED."""
@@ -159,13 +195,40 @@ class JobStore:
         task_ids, total = newest_first(self.client, RECENT_JOBS_KEY, offset, limit)
         return self._get_many(task_ids), total
 
-    def delete_finished(self, file_id: str, task_ids: list[str]) -> None:
+    def commit(self, job: Job, token: str, published_name: str, result: dict[str, Any]) -> bool:
+        """Record SUCCESS and point the job's output at `published_name`, in one step, if
+        `token` still holds the lease; False (nothing written) otherwise."""
+        changes = {
+            "state": JobState.SUCCESS,
+            "result": result,
+            "error": None,
+            "published_name": published_name,
+            "updated_at": time.time(),
+        }
+        pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
+        keys = (job_key(job.task_id), ACTIVE_JOBS_KEY, lease_key(job.task_id), PUBLISHED_KEY)
+        with redis_errors():
+            committed = self.client.eval(
+                COMMIT_IF_HELD, len(keys), *keys,
+                token, job.task_id, job.output_name, published_name, *pairs,
+            )  # fmt: skip
+        return int(committed) == 1
+
+    def published_name(self, output_name: str) -> str | None:
+        """The attempt-specific name a finished output was published under, if recorded."""
+        with redis_errors():
+            name = self.client.hget(PUBLISHED_KEY, output_name)
+        return decoded(name) if name else None
+
+    def delete_finished(self, file_id: str, jobs: list[Job]) -> None:
         """Forget the records of a file's jobs (all finished: the caller checked)."""
+        task_ids = [job.task_id for job in jobs]
         with redis_errors():
             pipe = self.client.pipeline()
             pipe.delete(file_jobs_key(file_id), *(job_key(task_id) for task_id in task_ids))
             if task_ids:
                 pipe.zrem(RECENT_JOBS_KEY, *task_ids)
+                pipe.hdel(PUBLISHED_KEY, *(job.output_name for job in jobs))
             pipe.execute()
 
     def _get_many(self, task_ids: list[str]) -> list[Job]:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from videoforge.auth import KeyStore, keys_required
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine, Services
-from videoforge.errors import StartupError, VideoforgeError
+from videoforge.errors import SigningKeyMissing, StartupError, TransientError, VideoforgeError
 from videoforge.jobs.broker import celery_client
 from videoforge.jobs.celery_executor import CeleryExecutor
 from videoforge.jobs.executor import Executor
@@ -25,10 +25,14 @@ from videoforge.media import run
 from videoforge.media.binaries import FFmpegBinaries, locate
 from videoforge.settings import ExecutorKind, Settings, describe_error
 from videoforge.storage import Storage
+from videoforge.storage.bounded import BoundedStorage
 from videoforge.storage.local import LocalStorage
 from videoforge.storage.retrying import RetryingStorage
 
 log = logging.getLogger(__name__)
+
+# An API request waits this long for one S3 answer; workers wait longer (large parts).
+API_S3_READ_TIMEOUT_S = 10.0
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -53,7 +57,7 @@ def redis_client(url: str) -> redis.Redis:
     )
 
 
-def build_storage(settings: Settings) -> Storage:
+def build_storage(settings: Settings, read_timeout_s: float = 60, attempts: int = 3) -> Storage:
     """S3 when S3_ENDPOINT is set (the bucket is created if missing), else local disk."""
     if not settings.s3_endpoint:
         return LocalStorage(settings.data_dir / "objects")
@@ -65,6 +69,8 @@ def build_storage(settings: Settings) -> Storage:
             settings.s3_access_key or None,  # None: boto3's own chain (env, instance role)
             settings.s3_secret_key or None,
             settings.s3_region,
+            read_timeout_s,
+            attempts,
         )
 
     public = settings.public_s3_endpoint
@@ -129,16 +135,41 @@ def build_engine(
 
 def build_services(settings: Settings) -> Services:
     """The engine and the executor for an API process."""
-    engine = build_engine(settings)
+    job_engine = build_engine(settings)
+    # Handlers fail fast when storage is away (503), on a few threads at most; jobs run
+    # inline keep the workers' patient storage.
+    api_storage = BoundedStorage(
+        RetryingStorage(
+            build_storage(settings, API_S3_READ_TIMEOUT_S, attempts=1),
+            settings.api_storage_retry_budget_s,
+        ),
+        settings.api_storage_concurrency,
+    )
+    engine = dataclasses.replace(job_engine, storage=api_storage)
+    keys = KeyStore(engine.jobs.client)
+    auth_required = keys_required(settings.api_keys_required, settings.host)
+    if auth_required:
+        _check_signing_key(keys)
     executor: Executor
     if settings.videoforge_executor is ExecutorKind.INLINE:
-        executor = InlineExecutor(engine, settings.worker_concurrency)
+        executor = InlineExecutor(job_engine, settings.worker_concurrency)
     else:
         executor = CeleryExecutor(celery_client(settings))
     return Services(
         engine=engine,
         executor=executor,
-        keys=KeyStore(engine.jobs.client),
+        keys=keys,
         catalog=SourceCatalog(engine.jobs.client),
-        auth_required=keys_required(settings.api_keys_required, settings.host),
+        auth_required=auth_required,
     )
+
+
+def _check_signing_key(keys: KeyStore) -> None:
+    # Made (or read) now, so a store that holds a bad one stops the start; a store that is
+    # away only delays it to the first signed URL, and readiness says Redis is down.
+    try:
+        keys.signing_key()
+    except SigningKeyMissing as exc:
+        raise StartupError(exc.message) from None
+    except TransientError as exc:
+        log.warning("could not read the URL signing key yet: %s", exc.message)

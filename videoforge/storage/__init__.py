@@ -35,6 +35,9 @@ class Storage(Protocol):
     def delete(self, key: str) -> None:
         """Remove an object if present."""
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        """Every key under `prefix` with its last-modified time (epoch s), a page at a time."""
+
     def check(self) -> None:
         """Raise TransientError unless the backend answers."""
 

@@ -86,6 +86,14 @@ class LocalStorage:
             with contextlib.suppress(OSError):
                 path.parent.rmdir()
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        folder = self.root / prefix.rstrip("/")
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            # `.part-` files are writes in flight (see _write_atomically), not objects.
+            if path.is_file() and not path.name.startswith(".part-"):
+                with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
+                    yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
+
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it
 

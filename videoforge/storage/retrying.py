@@ -56,6 +56,10 @@ class RetryingStorage:
     def delete(self, key: str) -> None:
         self._retry(f"deleting {key}", lambda: self.inner.delete(key))
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        # Pages are read as the caller goes; a sweep that meets an outage tries next round.
+        return self.inner.list_keys(prefix)
+
     def check(self) -> None:
         self.inner.check()
 

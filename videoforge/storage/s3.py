@@ -31,14 +31,21 @@ def endpoint_url(endpoint: str, secure: bool) -> str:
     return f"{'https' if secure else 'http'}://{endpoint}"
 
 
-def make_client(url: str, access_key: str | None, secret_key: str | None, region: str) -> Any:
+def make_client(
+    url: str,
+    access_key: str | None,
+    secret_key: str | None,
+    region: str,
+    read_timeout_s: float = 60,
+    attempts: int = 3,
+) -> Any:
     """A boto3 S3 client with path-style addressing, timeouts and standard retries."""
     config = Config(
         s3={"addressing_style": "path"},
         signature_version="s3v4",
-        retries={"max_attempts": 3, "mode": "standard"},
+        retries={"max_attempts": attempts, "mode": "standard"},
         connect_timeout=5,
-        read_timeout=60,
+        read_timeout=read_timeout_s,
     )
     return boto3.client(
         "s3",
@@ -103,6 +110,15 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self._call(key, "delete_object", Bucket=self.bucket, Key=key)
+
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
+        pages = self._call(prefix, "get_paginator", operation_name="list_objects_v2")
+        try:
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"], item["LastModified"].timestamp()
+        except (ClientError, BotoCoreError, Boto3Error) as exc:
+            raise _translate(exc, prefix) from exc
 
     def check(self) -> None:
         self._call(self.bucket, "head_bucket", Bucket=self.bucket)

@@ -1,0 +1,90 @@
+"""Sweeping what no record points to, after a grace period:
+- outputs of attempts that never committed (a worker killed between publishing and its
+  SUCCESS record, or an attempt that lost the race and could not clean up);
+- uploads stored but never listed (a crash between the upload's put and the catalog).
+
+Only names videoforge made are touched. An output is swept only if it carries an attempt
+tag and is not the one its job's SUCCESS record points to; outputs named before attempts
+had tags are always kept. Each removal is logged and counted in /metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from videoforge.catalog import SourceCatalog
+from videoforge.engine import Engine
+
+log = logging.getLogger(__name__)
+
+# An attempt's object: its main file, or one of its segments (`_00001`).
+_ATTEMPT_OBJECT = re.compile(
+    r"^(?P<stem>[0-9a-f]{32}_\d+x\d+_[0-9a-f]{12})-(?P<tag>[0-9a-f]{8})"
+    r"(?P<segment>_\d{5})?\.(?P<ext>\w+)$"
+)
+_SOURCE_OBJECT = re.compile(r"^sources/(?P<file_id>[0-9a-f]{32})/(source|meta\.json)$")
+# Far longer than any upload takes from its put to its listing (probing comes first).
+UPLOAD_GRACE_S = 3600.0
+# Past the hard time limit no attempt is still publishing; a margin for clocks and uploads.
+OUTPUT_GRACE_MARGIN_S = 600.0
+
+
+@dataclass(frozen=True)
+class Swept:
+    outputs: int = 0
+    uploads: int = 0
+
+
+def owner(name: str) -> tuple[str, str] | None:
+    """For an attempt's object: the job's public output name and the attempt's main name
+    (what a SUCCESS record would point to). None for names without an attempt tag."""
+    match = _ATTEMPT_OBJECT.match(name)
+    if not match:
+        return None
+    extension = "m3u8" if match["segment"] else match["ext"]
+    return f"{match['stem']}.{extension}", f"{match['stem']}-{match['tag']}.{extension}"
+
+
+def sweep(engine: Engine, catalog: SourceCatalog, now: float | None = None) -> Swept:
+    """One pass over storage; returns how many objects it removed."""
+    now = time.time() if now is None else now
+    output_grace_s = engine.settings.task_time_limit_s + OUTPUT_GRACE_MARGIN_S
+    swept = Swept(_sweep_outputs(engine, now - output_grace_s), _sweep_uploads(engine, catalog,
+                  now - UPLOAD_GRACE_S))  # fmt: skip
+    for kind, count in (("outputs", swept.outputs), ("uploads", swept.uploads)):
+        if count:
+            engine.metrics.count("orphans_swept", kind, count)
+    return swept
+
+
+def _sweep_outputs(engine: Engine, written_before: float) -> int:
+    committed: dict[str, str | None] = {}
+    removed = 0
+    for key, modified in engine.storage.list_keys("outputs/"):
+        found = owner(key.removeprefix("outputs/"))
+        if found is None or modified > written_before:
+            continue
+        public, attempt_main = found
+        if public not in committed:
+            committed[public] = engine.jobs.published_name(public)
+        if committed[public] == attempt_main:
+            continue
+        engine.storage.delete(key)
+        log.warning("swept %s: no finished job points to it", key)
+        removed += 1
+    return removed
+
+
+def _sweep_uploads(engine: Engine, catalog: SourceCatalog, written_before: float) -> int:
+    removed = 0
+    for key, modified in engine.storage.list_keys("sources/"):
+        match = _SOURCE_OBJECT.match(key)
+        if match is None or modified > written_before or catalog.has(match["file_id"]):
+            continue
+        engine.storage.delete(key)
+        log.warning("swept %s: an upload that was never listed", key)
+        removed += 1
+    return removed
