@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -159,6 +160,34 @@ def test_queued_ids_are_read_from_the_broker_in_pages(
     finally:
         engine.jobs.client.delete(QUEUE)
         app.close()
+
+
+def test_a_job_held_only_by_a_dead_workers_prefetch_is_requeued(
+    engine_for: EngineFactory, valkey: str
+) -> None:
+    # kombu keeps a prefetched message in its `unacked` hash until the visibility timeout,
+    # an hour, even when the worker that took it was SIGKILLed: that is no proof of life.
+    engine, job = engine_for()
+    client = engine.jobs.client
+    app = celery_client(Settings(_env_file=None, redis_url=valkey))
+    try:
+        send_job(app, job.task_id)
+        message = client.lpop(QUEUE)
+        assert message is not None
+        client.hset("unacked", "dead-worker-tag", json.dumps([json.loads(message), "", QUEUE]))
+        republished: list[str] = []
+        queued = broker_messages(client, QUEUE)
+        assert job.task_id not in reap(engine.jobs, queued, republished.append, 30, 3600)
+        assert job.task_id in reap(engine.jobs, queued, republished.append, 30, 0.0)
+        assert republished.count(job.task_id) == 1
+        # The record was touched: the next republish waits another lost_after_s.
+        assert job.task_id not in reap(engine.jobs, queued, republished.append, 30, 60)
+    finally:
+        client.delete(QUEUE)
+        client.hdel("unacked", "dead-worker-tag")
+        app.close()
+    assert run_job(job.task_id, engine) is None
+    assert engine.jobs.state(job.task_id) is JobState.SUCCESS
 
 
 def test_a_retry_whose_worker_died_is_requeued_once_overdue(engine_for: EngineFactory) -> None:

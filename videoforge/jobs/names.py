@@ -7,8 +7,6 @@ PREFIX = "videoforge"
 # The Celery queue (a Redis list of that name) and the one task on it.
 QUEUE = "videoforge"
 TASK_NAME = "videoforge.transcode"
-# kombu's Redis transport keeps delivered-but-unacked messages in this hash.
-KOMBU_UNACKED_KEY = "unacked"
 
 MAX_TASK_ID_CHARS = 64
 

@@ -4,9 +4,15 @@ lets one of them act per round.
 
 With Celery on Redis alone, a SIGKILLed worker's job returns only after kombu's visibility
 timeout (over an hour here). Leases make it a matter of seconds: a job that is STARTED or in
-PROGRESS but whose lease has lapsed belongs to a dead worker. A retry countdown is held
-unacknowledged inside the worker that scheduled it, so if that worker dies the message looks
-present for an hour: the record's `retry_at` says when it was due instead.
+PROGRESS but whose lease has lapsed belongs to a dead worker.
+
+Messages a worker holds (a prefetched job, a retry countdown) sit in kombu's `unacked` hash
+until the visibility timeout, an hour here, even after that worker is SIGKILLed. So the
+unacked hash proves nothing: a waiting job is left alone only while its message is in the
+queue list itself, or while its retry is not yet due (`retry_at`). Otherwise, a minute on,
+it is requeued. If the holder was alive after all (busy with a long job), the extra message
+only lets an idle worker start it sooner; the later copy finds the job leased or finished
+and leaves.
 
 Reads are bounded: the active-job index is scanned in pages, and the queue is only read (in
 pages) for jobs that look lost, never whole.
@@ -23,51 +29,41 @@ from collections.abc import Callable
 import redis
 
 from videoforge.errors import TransientError
-from videoforge.jobs.names import KOMBU_UNACKED_KEY, SWEEPER_LOCK_KEY
+from videoforge.jobs.names import SWEEPER_LOCK_KEY
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState
 
 log = logging.getLogger(__name__)
 
 RUNNING = (JobState.STARTED, JobState.PROGRESS)
-WAITING = (JobState.PENDING, JobState.RETRY)
 # A retry this long past its due time was not picked up: its worker is gone (or too busy).
 RETRY_GRACE_S = 30.0
 QUEUE_PAGE = 500
-# Which of these task ids have a message in the queue, or held unacked by a worker.
+# Which of these task ids have a message waiting in the queue list.
 Queued = Callable[[set[str]], set[str]]
 
 
 def broker_messages(client: redis.Redis, queue: str) -> Queued:
-    """`Queued` read from kombu's Redis transport, in pages, stopping once all are found."""
+    """`Queued` read from kombu's queue list, in pages, stopping once all are found."""
 
     def present(wanted: set[str]) -> set[str]:
         found: set[str] = set()
         start = 0
         while found != wanted:
             page = client.lrange(queue, start, start + QUEUE_PAGE - 1)
-            found |= {i for raw in page if (i := _message_id(raw, False)) in wanted}
+            found |= {i for raw in page if (i := _message_id(raw)) in wanted}
             if len(page) < QUEUE_PAGE:
                 break
             start += QUEUE_PAGE
-        cursor = 0
-        while found != wanted:
-            cursor, held = client.hscan(KOMBU_UNACKED_KEY, cursor, count=QUEUE_PAGE)
-            assert isinstance(held, dict)  # HSCAN without NOVALUES answers field -> value
-            found |= {i for raw in held.values() if (i := _message_id(raw, True)) in wanted}
-            if cursor == 0:
-                break
         return found
 
     return present
 
 
-def _message_id(raw: bytes | str, unacked: bool) -> str | None:
+def _message_id(raw: bytes | str) -> str | None:
     try:
-        message = json.loads(raw)
-        # An unacked entry is [message, exchange, routing_key].
-        return str((message[0] if unacked else message)["headers"]["id"])
-    except (ValueError, KeyError, TypeError, IndexError):
+        return str(json.loads(raw)["headers"]["id"])
+    except (ValueError, KeyError, TypeError):
         return None
 
 
@@ -76,7 +72,7 @@ def reap(jobs: JobStore, queued: Queued, republish: Callable[[str], None],
     """One round over the unfinished jobs; returns the ids it re-queued."""
     now = time.time()
     requeued: list[str] = []
-    maybe_lost: set[str] = set()
+    maybe_lost: dict[str, Job] = {}
     for page in jobs.scan_active():
         for job, leased in page:
             idle_s = now - job.updated_at
@@ -86,16 +82,21 @@ def reap(jobs: JobStore, queued: Queued, republish: Callable[[str], None],
                          requeued)  # fmt: skip
             elif _retry_overdue(job, now):
                 _requeue(jobs, job, job.error or "retry was due; requeued", republish, requeued)
-            elif job.state in WAITING and idle_s > lost_after_s:
-                maybe_lost.add(job.task_id)
+            elif _waiting_on_a_message(job) and idle_s > lost_after_s:
+                maybe_lost[job.task_id] = job
     if maybe_lost:
-        # Saved but never (or no longer) queued: its message was lost.
-        for task_id in sorted(maybe_lost - queued(maybe_lost)):
-            republish(task_id)
-            requeued.append(task_id)
+        # Not in the queue: its message was lost, or is held by a worker that died.
+        for task_id in sorted(set(maybe_lost) - queued(set(maybe_lost))):
+            _requeue(jobs, maybe_lost[task_id], "its queue message was lost; requeued",
+                     republish, requeued)  # fmt: skip
     if requeued:
         log.warning("reaper re-queued %d job(s): %s", len(requeued), ", ".join(requeued))
     return requeued
+
+
+def _waiting_on_a_message(job: Job) -> bool:
+    # A RETRY with a due time is judged by it (see _retry_overdue), not by the queue.
+    return job.state is JobState.PENDING or (job.state is JobState.RETRY and job.retry_at is None)
 
 
 def _retry_overdue(job: Job, now: float) -> bool:
