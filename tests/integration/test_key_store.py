@@ -1,4 +1,5 @@
-"""API keys and the URL-signing key on a real Valkey: the signing key never fails open."""
+"""What must never fail open or leak, on real servers: the URL-signing key (a real Valkey),
+and the broker's address when it is down."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import pytest
 import redis
 
 from videoforge.auth import KeyStore
-from videoforge.errors import SigningKeyMissing, StartupError
+from videoforge.errors import SigningKeyMissing, StartupError, TransientError
+from videoforge.jobs.broker import celery_client
+from videoforge.jobs.celery_executor import CeleryExecutor
 from videoforge.jobs.names import SIGNING_KEY_KEY
+from videoforge.runtime.processes import free_port
 from videoforge.runtime.wiring import build_services, redis_client
 from videoforge.settings import Settings
 
@@ -56,3 +60,17 @@ def test_an_api_that_needs_keys_does_not_start_with_a_bad_signing_key(
         assert len(services.keys.signing_key()) == 64
     finally:
         services.executor.close()
+
+
+def test_a_broker_that_is_down_is_named_but_not_located(tmp_path: object) -> None:
+    # Users read that the broker is unavailable; its host and port stay in the log.
+    port = free_port()
+    app = celery_client(Settings(_env_file=None, redis_url=f"redis://127.0.0.1:{port}/0"))
+    app.conf.broker_transport_options = {"max_retries": 1, "interval_start": 0}
+    try:
+        with pytest.raises(TransientError) as caught:
+            CeleryExecutor(app).submit("t-1")
+    finally:
+        app.close()
+    assert caught.value.message == "could not queue the job: the broker is unavailable"
+    assert str(port) not in caught.value.message and "127.0.0.1" not in caught.value.message
