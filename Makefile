@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.package-lock.json
 # Browser tests drive Debian's Chromium (Playwright's own browser download fails offline).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test unit e2e screenshots lint format bench lock clean
+.PHONY: install run test unit e2e screenshots lint format bench soak lock clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -53,6 +53,11 @@ lint: install
 format: install
 	$(BIN)/ruff format videoforge tests bench
 	$(BIN)/ruff check --fix videoforge tests bench
+
+# The long chaos soak (make test runs a short seeded one): SEED=n repeats a run.
+SEED ?= $(shell date +%s)
+soak: install
+	$(BIN)/python -m tests.soak.chaos --jobs 20 --faults 8 --seed $(SEED)
 
 bench: install
 	$(BIN)/python bench/cli_startup.py

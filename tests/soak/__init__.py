@@ -1,0 +1,1 @@
+"""The chaos soak: real processes, injected faults, invariants checked at the end."""
