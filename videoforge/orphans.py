@@ -11,21 +11,16 @@ had tags are always kept. Each removal is logged and counted in /metrics.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
+from videoforge.outputs import attempt_owner
+from videoforge.storage import file_id_of_source
 
 log = logging.getLogger(__name__)
 
-# An attempt's object: its main file, or one of its segments (`_00001`).
-_ATTEMPT_OBJECT = re.compile(
-    r"^(?P<stem>[0-9a-f]{32}_\d+x\d+_[0-9a-f]{12})-(?P<tag>[0-9a-f]{8})"
-    r"(?P<segment>_\d{5})?\.(?P<ext>\w+)$"
-)
-_SOURCE_OBJECT = re.compile(r"^sources/(?P<file_id>[0-9a-f]{32})/(source|meta\.json)$")
 # Far longer than any upload takes from its put to its listing (probing comes first).
 UPLOAD_GRACE_S = 3600.0
 # Past the hard time limit no attempt is still publishing; a margin for clocks and uploads.
@@ -36,16 +31,6 @@ OUTPUT_GRACE_MARGIN_S = 600.0
 class Swept:
     outputs: int = 0
     uploads: int = 0
-
-
-def owner(name: str) -> tuple[str, str] | None:
-    """For an attempt's object: the job's public output name and the attempt's main name
-    (what a SUCCESS record would point to). None for names without an attempt tag."""
-    match = _ATTEMPT_OBJECT.match(name)
-    if not match:
-        return None
-    extension = "m3u8" if match["segment"] else match["ext"]
-    return f"{match['stem']}.{extension}", f"{match['stem']}-{match['tag']}.{extension}"
 
 
 def sweep(engine: Engine, catalog: SourceCatalog, now: float | None = None) -> Swept:
@@ -64,7 +49,7 @@ def _sweep_outputs(engine: Engine, written_before: float) -> int:
     committed: dict[str, str | None] = {}
     removed = 0
     for key, modified in engine.storage.list_keys("outputs/"):
-        found = owner(key.removeprefix("outputs/"))
+        found = attempt_owner(key.removeprefix("outputs/"))
         if found is None or modified > written_before:
             continue
         public, attempt_main = found
@@ -81,8 +66,8 @@ def _sweep_outputs(engine: Engine, written_before: float) -> int:
 def _sweep_uploads(engine: Engine, catalog: SourceCatalog, written_before: float) -> int:
     removed = 0
     for key, modified in engine.storage.list_keys("sources/"):
-        match = _SOURCE_OBJECT.match(key)
-        if match is None or modified > written_before or catalog.has(match["file_id"]):
+        file_id = file_id_of_source(key)
+        if file_id is None or modified > written_before or catalog.has(file_id):
             continue
         engine.storage.delete(key)
         log.warning("swept %s: an upload that was never listed", key)

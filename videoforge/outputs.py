@@ -30,6 +30,12 @@ OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,180}\.(m3u8|ts|m4s|mp4|we
 _JOB_OUTPUT = re.compile(
     r"^(?P<file_id>[0-9a-f]{32})_(?P<width>\d+)x(?P<height>\d+)_[0-9a-f]{12}\.(?P<ext>\w+)$"
 )
+# An attempt's object (attempt_name): its main file, or a segment (media.command numbers
+# them `_%05d`).
+_ATTEMPT_OBJECT = re.compile(
+    r"^(?P<stem>[0-9a-f]{32}_\d+x\d+_[0-9a-f]{12})-(?P<tag>[0-9a-f]{8})"
+    r"(?P<segment>_\d{5})?\.(?P<ext>\w+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,17 @@ def attempt_name(output_name: str, attempt_tag: str) -> str:
     Segments follow (`{stem}-{tag}_00001.ts`); the public name is resolved to this one."""
     stem, _, extension = output_name.rpartition(".")
     return f"{stem}-{attempt_tag}.{extension}"
+
+
+def attempt_owner(name: str) -> tuple[str, str] | None:
+    """For an object an attempt published: the job's public output name and the attempt's
+    main name (what a SUCCESS record points to). None for names without an attempt tag."""
+    match = _ATTEMPT_OBJECT.match(name)
+    if not match:
+        return None
+    extension = "m3u8" if match["segment"] else match["ext"]
+    public = f"{match['stem']}.{extension}"
+    return public, attempt_name(public, match["tag"])
 
 
 def parse_output_name(name: str) -> OutputName | None:

@@ -17,17 +17,6 @@ from videoforge.storage import meta_key, output_key, source_key
 LONG_AGO = time.time() - 100_000
 
 
-def test_owner_names_the_job_and_the_attempt() -> None:
-    stem = f"{'a' * 32}_640x360_{'b' * 12}"
-    assert orphans.owner(f"{stem}-0123abcd.mp4") == (f"{stem}.mp4", f"{stem}-0123abcd.mp4")
-    assert orphans.owner(f"{stem}-0123abcd_00007.ts") == (
-        f"{stem}.m3u8",
-        f"{stem}-0123abcd.m3u8",
-    )
-    assert orphans.owner(f"{stem}.mp4") is None  # named before attempts had tags
-    assert orphans.owner("holiday.mp4") is None
-
-
 def test_the_sweep_removes_only_what_no_record_points_to(engine_for: EngineFactory) -> None:
     engine, _ = engine_for(task_time_limit_s=60, task_soft_time_limit_s=50)
     storage, root = engine.storage, engine.settings.data_dir / "objects"

@@ -16,7 +16,7 @@ from videoforge import orphans
 from videoforge.catalog import SourceCatalog
 from videoforge.jobs.names import PUBLISHED_KEY
 from videoforge.media.binaries import locate
-from videoforge.outputs import playlist_uris
+from videoforge.outputs import attempt_owner, playlist_uris
 from videoforge.runtime.wiring import build_engine
 from videoforge.settings import Settings
 
@@ -82,8 +82,8 @@ def verify(cluster: SoakCluster, client: httpx.Client, tasks: list[dict[str, Any
     verdict.problems += [f"missing: {k}" for k in sorted(expected - stored)]
     mains: dict[str, int] = {}
     for key in stored:
-        found = orphans.owner(key.removeprefix("outputs/"))
-        if found and not re.search(r"_\d{5}\.\w+$", key):
+        found = attempt_owner(key.removeprefix("outputs/"))
+        if found and key == f"outputs/{found[1]}":  # an attempt's main object, not a segment
             mains[found[0]] = mains.get(found[0], 0) + 1
     counters = _counters(client.get("/metrics").text)
     verdict.doubled = sum(1 for n in mains.values() if n > 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from videoforge.errors import NotFound, TransientError
-from videoforge.storage import local
+from videoforge.storage import file_id_of_source, local, meta_key, source_key
 from videoforge.storage.local import LocalStorage
 
 DATA = bytes(range(256)) * 4  # 1 KiB, every byte value
@@ -215,3 +215,11 @@ def test_write_failures_are_transient(storage: LocalStorage, root: Path, tmp_pat
     source.write_bytes(b"data")
     with pytest.raises(TransientError):
         storage.put_file("outputs/y.mp4", source)
+
+
+def test_source_keys_name_their_file() -> None:
+    file_id = "ab" * 16
+    assert file_id_of_source(source_key(file_id)) == file_id
+    assert file_id_of_source(meta_key(file_id)) == file_id
+    assert file_id_of_source("sources/not-an-id/source") is None
+    assert file_id_of_source(f"outputs/{file_id}.mp4") is None

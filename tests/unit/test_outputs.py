@@ -11,6 +11,8 @@ import pytest
 from videoforge.models import OutputFormat
 from videoforge.outputs import (
     OutputName,
+    attempt_name,
+    attempt_owner,
     content_type,
     job_output_name,
     object_keys,
@@ -108,3 +110,18 @@ def test_other_names_are_not_job_outputs(name: str) -> None:
 )
 def test_content_type_only_for_names_we_could_have_made(name: str, expected: str | None) -> None:
     assert content_type(name) == expected
+
+
+def test_an_attempt_object_names_its_job_and_its_attempt() -> None:
+    stem = f"{'a' * 32}_640x360_{'b' * 12}"
+    assert attempt_owner(f"{stem}-0123abcd.mp4") == (f"{stem}.mp4", f"{stem}-0123abcd.mp4")
+    assert attempt_owner(f"{stem}-0123abcd_00007.ts") == (
+        f"{stem}.m3u8",
+        f"{stem}-0123abcd.m3u8",
+    )
+    assert attempt_owner(f"{stem}.mp4") is None  # named before attempts had tags
+    assert attempt_owner("holiday.mp4") is None
+    assert attempt_owner(attempt_name(f"{stem}.webm", "0123abcd")) == (
+        f"{stem}.webm",
+        f"{stem}-0123abcd.webm",
+    )
