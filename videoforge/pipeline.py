@@ -69,10 +69,12 @@ def _leased(
         return None
     with Heartbeat(engine.jobs, job.task_id, token, ttl_s) as beat:
         guard = Guard(engine.jobs, job.task_id, beat, stop)
-        return _counted(job, engine, guard, worker, token)
+        return _counted(job, engine, guard, worker, token, attempt_tag)
 
 
-def _counted(job: Job, engine: Engine, guard: Guard, worker: str, token: str) -> RetryLater | None:
+def _counted(
+    job: Job, engine: Engine, guard: Guard, worker: str, token: str, attempt_tag: str
+) -> RetryLater | None:
     task_id = job.task_id
     attempt = engine.jobs.start_attempt(task_id)
     if attempt is None:
@@ -86,7 +88,7 @@ def _counted(job: Job, engine: Engine, guard: Guard, worker: str, token: str) ->
     engine.jobs.update(task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker)
     log.info("task %s file %s attempt %d started on %s", task_id, job.file_id, attempt, worker)
     try:
-        outcome = attempts.run_attempt(job, engine, guard, token.rpartition("/")[2])
+        outcome = attempts.run_attempt(job, engine, guard, attempt_tag)
     except TransientError as exc:
         return _transient_failure(job, engine, attempt, exc.message, token)
     except (SystemExit, KeyboardInterrupt, Interrupted):

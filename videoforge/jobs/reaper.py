@@ -29,7 +29,7 @@ from collections.abc import Callable
 import redis
 
 from videoforge.errors import TransientError
-from videoforge.jobs.names import SWEEPER_LOCK_KEY
+from videoforge.jobs.names import REAPER_LOCK_KEY, SWEEPER_LOCK_KEY
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState
 
@@ -138,11 +138,10 @@ class Reaper:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
             self._guarded("reaper round", self._reap)
-            if self.sweep is not None:
-                self._guarded("orphan sweep", self._sweep)
+            self._guarded("orphan sweep", self._sweep)
 
     def _reap(self) -> None:
-        if self.jobs.take_reaper_turn(self.interval_s * 0.9):
+        if self.jobs.take_turn(REAPER_LOCK_KEY, self.interval_s * 0.9):
             queued = broker_messages(self.jobs.client, self.queue)
             reap(self.jobs, queued, self.republish, self.lease_ttl_s,
                  lost_after_s=max(60.0, 3 * self.interval_s))  # fmt: skip

@@ -18,7 +18,6 @@ from videoforge.jobs.names import (
     FILE_CLOSED_TTL_S,
     MAX_TASK_ID_CHARS,
     PUBLISHED_KEY,
-    REAPER_LOCK_KEY,
     RECENT_JOBS_KEY,
     file_closed_key,
     file_jobs_key,
@@ -95,8 +94,7 @@ class JobStore:
     def update(self, task_id: str, lease: str = "", **changes: Any) -> bool:
         """Set some fields of an unfinished record; False (and nothing written) if it is
         finished, or if `lease` is given and is no longer the job's lease holder."""
-        changes["updated_at"] = time.time()
-        pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
+        pairs = _stamped_fields(changes)
         ends = "state" in changes and JobState(changes["state"]).is_terminal
         with redis_errors():
             applied = self.client.eval(
@@ -133,10 +131,6 @@ class JobStore:
             raw = self.client.hget(job_key(task_id), "state")
         return JobState(json.loads(raw)) if raw else None
 
-    def take_reaper_turn(self, interval_s: float) -> bool:
-        """True for the one process (of all workers) that reaps during this interval."""
-        return self.take_turn(REAPER_LOCK_KEY, interval_s)
-
     def take_turn(self, lock_key: str, interval_s: float) -> bool:
         """True for the one process (of all) that takes `lock_key` for this interval."""
         with redis_errors():
@@ -170,9 +164,9 @@ class JobStore:
 
     def requeue(self, job: Job, reason: str) -> bool:
         """Put a job back to PENDING if it is still as `job` shows it and unleased."""
-        changes = {"state": JobState.PENDING, "progress": None, "retry_at": None,
-                   "error": reason, "updated_at": time.time()}  # fmt: skip
-        pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
+        pairs = _stamped_fields(
+            {"state": JobState.PENDING, "progress": None, "retry_at": None, "error": reason}
+        )
         with redis_errors():
             keys = (job_key(job.task_id), lease_key(job.task_id))
             expected = json.dumps(job.state.value)
@@ -198,14 +192,10 @@ class JobStore:
     def commit(self, job: Job, token: str, published_name: str, result: dict[str, Any]) -> bool:
         """Record SUCCESS and point the job's output at `published_name`, in one step, if
         `token` still holds the lease; False (nothing written) otherwise."""
-        changes = {
-            "state": JobState.SUCCESS,
-            "result": result,
-            "error": None,
-            "published_name": published_name,
-            "updated_at": time.time(),
-        }
-        pairs = [item for k, v in changes.items() for item in (k, json.dumps(_plain(v)))]
+        pairs = _stamped_fields(
+            {"state": JobState.SUCCESS, "result": result, "error": None,
+             "published_name": published_name}
+        )  # fmt: skip
         keys = (job_key(job.task_id), ACTIVE_JOBS_KEY, lease_key(job.task_id), PUBLISHED_KEY)
         with redis_errors():
             committed = self.client.eval(
@@ -264,6 +254,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Progress):
         return asdict(value)
     return value
+
+
+def _stamped_fields(changes: dict[str, Any]) -> list[Any]:
+    """Changed fields, with updated_at now, as the flat name/JSON list the scripts take."""
+    changes = {**changes, "updated_at": time.time()}
+    return [item for name, value in changes.items() for item in (name, json.dumps(_plain(value)))]
 
 
 def _encode(job: Job) -> dict[Any, Any]:
