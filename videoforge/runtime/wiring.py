@@ -117,15 +117,17 @@ def _limits_prefix(settings: Settings) -> tuple[str, ...]:
 
 
 def build_engine(
-    settings: Settings, timeout_errors: tuple[type[BaseException], ...] = ()
+    settings: Settings,
+    timeout_errors: tuple[type[BaseException], ...] = (),
+    storage: Storage | None = None,
 ) -> Engine:
-    """Storage, job store and ffmpeg for one process."""
+    """Storage (by default the workers' patient one), job store and ffmpeg for one process."""
     require_redis(settings)
     assert settings.redis_url is not None
     client = redis_client(settings.redis_url)
     return Engine(
         settings=settings,
-        storage=RetryingStorage(build_storage(settings), settings.storage_retry_budget_s),
+        storage=storage or _job_storage(settings),
         jobs=JobStore(client),
         binaries=find_binaries(settings),
         metrics=JobMetrics(client, queue_name=QUEUE),
@@ -133,11 +135,14 @@ def build_engine(
     )
 
 
+def _job_storage(settings: Settings) -> Storage:
+    # Jobs ride out storage outages for STORAGE_RETRY_BUDGET_S rather than lose an encode.
+    return RetryingStorage(build_storage(settings), settings.storage_retry_budget_s)
+
+
 def build_services(settings: Settings) -> Services:
     """The engine and the executor for an API process."""
-    job_engine = build_engine(settings)
-    # Handlers fail fast when storage is away (503), on a few threads at most; jobs run
-    # inline keep the workers' patient storage.
+    # Handlers fail fast when storage is away (503), on a few threads at most.
     api_storage = BoundedStorage(
         RetryingStorage(
             build_storage(settings, API_S3_READ_TIMEOUT_S, attempts=1),
@@ -145,13 +150,15 @@ def build_services(settings: Settings) -> Services:
         ),
         settings.api_storage_concurrency,
     )
-    engine = dataclasses.replace(job_engine, storage=api_storage)
+    engine = build_engine(settings, storage=api_storage)
     keys = KeyStore(engine.jobs.client)
     auth_required = keys_required(settings.api_keys_required, settings.host)
     if auth_required:
         _check_signing_key(keys)
     executor: Executor
     if settings.videoforge_executor is ExecutorKind.INLINE:
+        # Jobs run inline keep the workers' patient storage.
+        job_engine = dataclasses.replace(engine, storage=_job_storage(settings))
         executor = InlineExecutor(job_engine, settings.worker_concurrency)
     else:
         executor = CeleryExecutor(celery_client(settings))
