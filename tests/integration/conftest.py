@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,6 +39,14 @@ class FlakyStorage(LocalStorage):
             self.failures -= 1
             raise TransientError("storage write failed: Connection refused")
         super().put_file(key, path)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 60) -> None:
+    """Poll a condition until it holds; fail naming `what` after a generous deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 def job_objects(engine: Engine, job: Job) -> list[str]:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import EngineFactory, job_objects
+from tests.integration.conftest import EngineFactory, job_objects, wait_until
 from videoforge.engine import Engine
 from videoforge.jobs.names import lease_key
 from videoforge.jobs.reaper import reap
@@ -47,13 +46,6 @@ def run_in_thread(engine: Engine, task_id: str, worker: str) -> threading.Thread
     thread = threading.Thread(target=run_job, args=(task_id, engine), kwargs={"worker": worker})
     thread.start()
     return thread
-
-
-def wait_until(condition: object, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def duration_s(binaries_ffprobe: str, path: Path) -> float:

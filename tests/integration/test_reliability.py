@@ -6,13 +6,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.service import alive, descendants
-from tests.integration.conftest import EngineFactory, FlakyStorage, job_objects
+from tests.integration.conftest import EngineFactory, FlakyStorage, job_objects, wait_until
 from videoforge.engine import Engine
 from videoforge.errors import TransientError
 from videoforge.jobs import reaper
@@ -34,13 +33,6 @@ def start_in_thread(engine: Engine, task_id: str) -> tuple[threading.Thread, lis
     thread = threading.Thread(target=lambda: outcome.append(run_job(task_id, engine, worker="t")))
     thread.start()
     return thread, outcome
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def wait_state(engine: Engine, task_id: str, state: JobState, timeout_s: float = 30) -> None:

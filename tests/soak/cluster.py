@@ -3,7 +3,6 @@ processes with default lease settings; and the faults the driver injects into th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -15,7 +14,14 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.service import descendants, process_names
-from tests.topology.cluster import Role, SeaweedS3, cluster_env, wait_for_workers, wait_http
+from tests.topology.cluster import (
+    Role,
+    SeaweedS3,
+    cluster_env,
+    kill_tree,
+    wait_for_workers,
+    wait_http,
+)
 from videoforge.runtime.processes import free_port
 from videoforge.runtime.valkey import EmbeddedValkey
 
@@ -66,12 +72,7 @@ class SoakCluster:
 
     def kill_worker(self, name: str) -> None:
         """SIGKILL a worker and everything below it, as the OOM killer would."""
-        role = self.workers.pop(name)
-        assert role.process is not None
-        for pid in {role.process.pid, *descendants(role.process.pid)}:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        role.process.wait()
+        kill_tree(self.workers.pop(name))
 
     def term_worker(self, name: str) -> None:
         """SIGTERM, as a deploy does: a cold shutdown that requeues its job."""

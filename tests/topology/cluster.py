@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import boto3
 import httpx
 from botocore.config import Config
 
-from tests.e2e.service import signal_and_wait
+from tests.e2e.service import descendants, signal_and_wait
 from videoforge.jobs.broker import celery_client
 from videoforge.runtime.processes import free_port
 from videoforge.settings import Settings
@@ -153,3 +154,14 @@ def wait_for_workers(redis_url: str, names: set[str], timeout_s: float = 60) -> 
         except Exception:  # the broker is restarting: ask again
             time.sleep(0.5)
     raise RuntimeError(f"workers {names} did not answer within {timeout_s} s")
+
+
+def kill_tree(role: Role) -> set[int]:
+    """SIGKILL a role and everything below it, as a crash or the OOM killer would."""
+    assert role.process is not None
+    tree = {role.process.pid, *descendants(role.process.pid)}
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    role.process.wait()
+    return tree

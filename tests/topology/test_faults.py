@@ -8,7 +8,6 @@ the committed outputs, and that no ffmpeg or scratch directory is left behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from tests.e2e.service import alive, descendants, process_names, transcode, upload, wait_for
-from tests.topology.cluster import Role, SeaweedS3, wait_http
+from tests.topology.cluster import Role, SeaweedS3, kill_tree, wait_http
 from tests.topology.conftest import Cluster
 from videoforge.runtime.processes import free_port
 from videoforge.runtime.valkey import EmbeddedValkey
@@ -69,17 +68,6 @@ def make_cluster(
             if role.process is not None and role.process.poll() is None:
                 kill_tree(role)
         cluster.valkey.stop()
-
-
-def kill_tree(role: Role) -> set[int]:
-    """SIGKILL a role and everything below it, as a crash or the OOM killer would."""
-    assert role.process is not None
-    tree = {role.process.pid, *descendants(role.process.pid)}
-    for pid in tree:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    role.process.wait()
-    return tree
 
 
 def ffmpeg_of(role: Role) -> set[int]:
@@ -309,13 +297,5 @@ def test_the_api_keeps_answering_while_storage_is_frozen(
           f"{status_s[len(status_s) // 2] * 1000:.0f} ms, p99 "
           f"{status_s[int(len(status_s) * 0.99)] * 1000:.0f} ms")  # fmt: skip
     # Storage back: the same route answers again.
-    assert wait_http_ok(client, f"/videos/{file_id}")
-
-
-def wait_http_ok(client: httpx.Client, path: str, timeout_s: float = 60) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if client.get(path).status_code == 200:
-            return True
-        time.sleep(0.5)
-    return False
+    assert cluster.api.process is not None
+    wait_http(f"{cluster.api_url}/videos/{file_id}", cluster.api.process, timeout_s=60)
