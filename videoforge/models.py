@@ -35,12 +35,28 @@ STATUS_BY_STATE = {
 
 class OutputFormat(StrEnum):
     HLS = "hls"
+    DASH = "dash"
+    # One set of CMAF (fMP4) segments with both an HLS master playlist and a DASH MPD.
+    CMAF = "cmaf"
     MP4 = "mp4"
     WEBM = "webm"
 
     @property
     def extension(self) -> str:
-        return {"hls": "m3u8", "mp4": "mp4", "webm": "webm"}[self.value]
+        """The extension of the job's main output: the video, the master playlist or MPD."""
+        return {"hls": "m3u8", "dash": "mpd", "cmaf": "m3u8", "mp4": "mp4", "webm": "webm"}[
+            self.value
+        ]
+
+    @property
+    def streams(self) -> bool:
+        """Segmented for adaptive streaming (may carry a ladder of renditions)."""
+        return self in (OutputFormat.HLS, OutputFormat.DASH, OutputFormat.CMAF)
+
+
+class SegmentFormat(StrEnum):
+    FMP4 = "fmp4"
+    TS = "ts"
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,22 @@ class MediaInfo:
     rotation_deg: int = 0
     fps: float = 0.0
     stream_count: int = 0
+    # The streams a transcode reads (absolute indexes): the main video, not cover art or a
+    # one-frame still, and the first real audio. None: ffmpeg's first of each kind.
+    video_index: int | None = None
+    audio_index: int | None = None
+    # "progressive", "tt", "bb", ... as ffprobe says; interlaced sources are deinterlaced.
+    field_order: str = ""
+    # The transfer function: "smpte2084" (PQ) and "arib-std-b67" (HLG) are HDR.
+    color_transfer: str = ""
+
+    @property
+    def interlaced(self) -> bool:
+        return self.field_order in ("tt", "bb", "tb", "bt")
+
+    @property
+    def hdr(self) -> bool:
+        return self.color_transfer in ("smpte2084", "arib-std-b67")
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -98,6 +130,15 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class Rendition:
+    """One rung of a ladder, planned at submission: its size and its bitrate cap."""
+
+    width: int
+    height: int
+    maxrate_kbps: int
+
+
+@dataclass(frozen=True)
 class Progress:
     percent: float
     fps: float
@@ -119,6 +160,9 @@ class Job:
     width: int
     height: int
     upscale: bool = False
+    # A ladder's rungs, highest first (None: one rendition of width x height, as ever).
+    renditions: list[Rendition] | None = None
+    segment_format: SegmentFormat | None = None
     state: JobState = JobState.PENDING
     attempts: int = 0
     progress: Progress | None = None

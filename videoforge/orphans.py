@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
-from videoforge.outputs import attempt_owner
+from videoforge.outputs import attempt_owner, attempt_stem
 from videoforge.storage import file_id_of_source
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,12 @@ def _sweep_outputs(engine: Engine, written_before: float) -> int:
         found = attempt_owner(key.removeprefix("outputs/"))
         if found is None or modified > written_before:
             continue
-        public, attempt_main = found
-        if public not in committed:
-            committed[public] = engine.jobs.published_name(public)
-        if committed[public] == attempt_main:
+        publics, stem = found
+        for public in publics:
+            if public not in committed:
+                published = engine.jobs.published_name(public)
+                committed[public] = attempt_stem(published) if published else None
+        if stem in (committed[public] for public in publics):
             continue
         engine.storage.delete(key)
         log.warning("swept %s: no finished job points to it", key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -148,7 +149,13 @@ class Settings(BaseSettings):
     x264_preset: str = Field(
         default="veryfast",
         pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$",
-        description="libx264 preset for MP4 and HLS",
+        description="libx264 preset for MP4, HLS, DASH and CMAF",
+    )
+    ffmpeg_threads: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Encoder threads per job; 0: the host's cores / WORKER_CONCURRENCY, at least 2",
     )
     videoforge_executor: ExecutorKind = Field(
         default=ExecutorKind.CELERY, description="`celery` (workers) or `inline` (API threads)"
@@ -185,6 +192,14 @@ class Settings(BaseSettings):
     def visibility_timeout_s(self) -> int:
         """Broker redelivery delay; above the hard limit so a healthy job is never redelivered."""
         return self.task_time_limit_s + 300
+
+    @property
+    def job_threads(self) -> int:
+        """Encoder threads for one job: FFMPEG_THREADS, or the cores shared among the jobs a
+        worker runs at once, at least two (one thread would halve a job that runs alone)."""
+        if self.ffmpeg_threads:
+            return self.ffmpeg_threads
+        return max(2, (os.cpu_count() or 1) // self.worker_concurrency)
 
     @property
     def temp_dir(self) -> Path:

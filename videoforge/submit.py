@@ -3,32 +3,65 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from videoforge import sources
 from videoforge.engine import Services
-from videoforge.errors import VideoforgeError
-from videoforge.media import plan
-from videoforge.models import Job, JobState, OutputFormat
+from videoforge.errors import InvalidRequest, VideoforgeError
+from videoforge.media import ladder, plan
+from videoforge.models import Job, JobState, MediaInfo, OutputFormat, Rendition, SegmentFormat
 from videoforge.outputs import job_output_name
 
 
-def submit_transcode(
-    services: Services, file_id: str, resolution: str, fmt: OutputFormat, upscale: bool
-) -> Job:
+@dataclass(frozen=True)
+class TranscodeOrder:
+    """A transcode request as the API received it (HTTP bodies and the CLI alike)."""
+
+    format: OutputFormat
+    resolution: str | None = None
+    upscale: bool = False
+    ladder: str | None = None
+    renditions: list[str] | None = None
+    segment_format: SegmentFormat | None = None
+
+    @property
+    def wants_ladder(self) -> bool:
+        """A ladder, even of one rung: asked for, or implied by DASH, CMAF or fMP4 HLS."""
+        return (
+            self.ladder is not None
+            or self.renditions is not None
+            or self.format in (OutputFormat.DASH, OutputFormat.CMAF)
+            or (self.format is OutputFormat.HLS and self.segment_format is SegmentFormat.FMP4)
+        )
+
+
+def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) -> Job:
     """Queue a transcode of an accepted file and return its saved record."""
-    box = plan.parse_resolution(resolution)
+    _check_order(order)
     source = sources.lookup(services.engine, file_id)
     task_id = str(uuid.uuid4())
-    width, height = plan.fit(source.media.display_size, box, upscale=upscale)
+    fmt = order.format
+    renditions = _plan_ladder(order, source.media) if order.wants_ladder else None
+    if renditions:
+        width, height = renditions[0].width, renditions[0].height
+        # What was asked for: the ladder's name, or the boxes.
+        boxes = order.renditions or [order.resolution or ""]
+        resolution = order.ladder or ",".join(str(plan.parse_resolution(b)) for b in boxes)
+    else:
+        box = plan.parse_resolution(order.resolution or "")
+        width, height = plan.fit(source.media.display_size, box, upscale=order.upscale)
+        resolution = str(box)
     job = Job(
         task_id=task_id,
         file_id=file_id,
         output_name=job_output_name(file_id, (width, height), task_id, fmt),
-        resolution=str(box),
+        resolution=resolution,
         format=fmt,
         width=width,
         height=height,
-        upscale=upscale,
+        upscale=order.upscale,
+        renditions=renditions,
+        segment_format=(order.segment_format or SegmentFormat.FMP4) if renditions else None,
     )
     # Saved before it is queued, so a fast worker always finds the record.
     services.engine.jobs.create(job)
@@ -40,3 +73,35 @@ def submit_transcode(
         raise
     services.engine.metrics.count("jobs_submitted", fmt.value)
     return job
+
+
+def _check_order(order: TranscodeOrder) -> None:
+    """Refuse combinations that make no sense, before anything is read or stored."""
+    if order.ladder is not None and order.renditions is not None:
+        raise InvalidRequest("give either ladder or renditions, not both")
+    if (order.ladder is not None or order.renditions is not None) and not order.format.streams:
+        raise InvalidRequest(
+            f"a ladder needs format hls, dash or cmaf; {order.format.value} is one rendition"
+        )
+    if order.ladder is not None:
+        ladder.check_ladder_name(order.ladder)
+    if order.segment_format is not None and order.format is not OutputFormat.HLS:
+        raise InvalidRequest("segment_format applies to hls only (dash and cmaf are fMP4)")
+    if order.resolution is None and not order.wants_ladder:
+        raise InvalidRequest(f"resolution is required for {order.format.value}")
+    if order.resolution is not None and order.renditions is not None:
+        raise InvalidRequest("give either resolution or renditions, not both")
+
+
+def _plan_ladder(order: TranscodeOrder, media: MediaInfo) -> list[Rendition]:
+    """The rungs: named ones, the auto ladder (inside `resolution` when given), or one rung."""
+    if order.renditions is not None:
+        return ladder.explicit_ladder(order.renditions, media.display_size, media.fps,
+                                      order.upscale)  # fmt: skip
+    if order.ladder is None and order.resolution is not None:
+        return ladder.explicit_ladder([order.resolution], media.display_size, media.fps,
+                                      order.upscale)  # fmt: skip
+    size = media.display_size
+    if order.resolution is not None:  # the auto ladder, topped by the requested box
+        size = plan.fit(size, plan.parse_resolution(order.resolution))
+    return ladder.auto_ladder(size, media.fps)

@@ -16,7 +16,8 @@ from videoforge import orphans
 from videoforge.catalog import SourceCatalog
 from videoforge.jobs.names import PUBLISHED_KEY
 from videoforge.media.binaries import locate
-from videoforge.outputs import attempt_owner, playlist_uris
+from videoforge.media.manifests import playlist_uris
+from videoforge.outputs import attempt_owner
 from videoforge.runtime.wiring import build_engine
 from videoforge.settings import Settings
 
@@ -83,8 +84,9 @@ def verify(cluster: SoakCluster, client: httpx.Client, tasks: list[dict[str, Any
     mains: dict[str, int] = {}
     for key in stored:
         found = attempt_owner(key.removeprefix("outputs/"))
-        if found and key == f"outputs/{found[1]}":  # an attempt's main object, not a segment
-            mains[found[0]] = mains.get(found[0], 0) + 1
+        # An attempt's main object (`{stem}.mp4`), not a segment (`{stem}_00001.ts`).
+        if found and key.removeprefix("outputs/").startswith(f"{found[1]}."):
+            mains[found[0][0]] = mains.get(found[0][0], 0) + 1
     counters = _counters(client.get("/metrics").text)
     verdict.doubled = sum(1 for n in mains.values() if n > 1)
     verdict.doubled += max(0, int(counters.get("jobs_succeeded", 0)) - verdict.succeeded)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from videoforge.media.manifests import playlist_uris
 from videoforge.models import OutputFormat
 from videoforge.outputs import (
     OutputName,
@@ -17,7 +18,6 @@ from videoforge.outputs import (
     job_output_name,
     object_keys,
     parse_output_name,
-    playlist_uris,
     remove_output,
 )
 from videoforge.storage.local import LocalStorage
@@ -35,14 +35,19 @@ https://elsewhere.example/evil.ts
 """
 
 
-def test_playlist_uris_are_our_segments_only() -> None:
-    assert playlist_uris(PLAYLIST) == ["abc_640x360_1234_00000.ts", "abc_640x360_1234_00001.ts"]
+def test_playlist_uris_are_every_uri_line() -> None:
+    assert playlist_uris(PLAYLIST) == [
+        "abc_640x360_1234_00000.ts",
+        "abc_640x360_1234_00001.ts",
+        "https://elsewhere.example/evil.ts",
+        "../../etc/passwd",
+    ]
 
 
 def test_an_hls_output_is_its_segments_then_its_playlist(tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     storage.put_bytes("outputs/abc_640x360_1234.m3u8", PLAYLIST.encode())
-    for name in playlist_uris(PLAYLIST):
+    for name in playlist_uris(PLAYLIST)[:2]:
         storage.put_bytes(f"outputs/{name}", b"ts")
     storage.put_bytes("outputs/other.mp4", b"mp4")
     assert object_keys(storage, "abc_640x360_1234.m3u8") == [
@@ -114,14 +119,14 @@ def test_content_type_only_for_names_we_could_have_made(name: str, expected: str
 
 def test_an_attempt_object_names_its_job_and_its_attempt() -> None:
     stem = f"{'a' * 32}_640x360_{'b' * 12}"
-    assert attempt_owner(f"{stem}-0123abcd.mp4") == (f"{stem}.mp4", f"{stem}-0123abcd.mp4")
-    assert attempt_owner(f"{stem}-0123abcd_00007.ts") == (
-        f"{stem}.m3u8",
-        f"{stem}-0123abcd.m3u8",
-    )
+    tagged = f"{stem}-0123abcd"
+    assert attempt_owner(f"{tagged}.mp4") == ([f"{stem}.mp4"], tagged)
+    # A part may belong to an HLS or a DASH job: both public names are candidates.
+    both = [f"{stem}.m3u8", f"{stem}.mpd"]
+    assert attempt_owner(f"{tagged}_00007.ts") == (both, tagged)
+    for part in ("_v0_init.mp4", "_v3_00012.m4s", "_a_00001.m4s", "_v1.m3u8", "_a.m3u8"):
+        assert attempt_owner(f"{tagged}{part}") == (both, tagged)
+    assert attempt_owner(f"{tagged}.mpd") == ([f"{stem}.mpd"], tagged)
     assert attempt_owner(f"{stem}.mp4") is None  # named before attempts had tags
     assert attempt_owner("holiday.mp4") is None
-    assert attempt_owner(attempt_name(f"{stem}.webm", "0123abcd")) == (
-        f"{stem}.webm",
-        f"{stem}-0123abcd.webm",
-    )
+    assert attempt_owner(attempt_name(f"{stem}.webm", "0123abcd")) == ([f"{stem}.webm"], tagged)

@@ -85,6 +85,11 @@ def test_parse_recorded_video(name: str, expected: tuple[Any, ...]) -> None:
         rotation_deg=rotation,
         fps=fps,
         stream_count=streams,
+        # The recorded clips put video first and audio (if any) second.
+        video_index=0,
+        audio_index=1 if acodec else None,
+        field_order=fixture_data(name)["streams"][0].get("field_order", ""),
+        color_transfer=fixture_data(name)["streams"][0].get("color_transfer", ""),
     )
     assert info.display_size == display
     assert info.size_bytes > 0

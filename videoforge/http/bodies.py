@@ -18,21 +18,44 @@ def task_body(services: Services, job: Job) -> dict[str, Any]:
     """A job as the API shows it (TaskStatus), with URLs in the result of a finished one."""
     body = task_status(job).model_dump(mode="json")
     if body.get("result"):
-        body["result"].update(output_urls(services, job.output_name))
+        body["result"] = _with_urls(services, job, body["result"])
     # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown).
     return {key: value for key, value in body.items() if value is not None}
+
+
+def _with_urls(services: Services, job: Job, result: dict[str, Any]) -> dict[str, Any]:
+    """A result with URLs: for the output, and for a ladder's manifests and playlists (the
+    record keeps names; URLs depend on settings and are signed when keys are required)."""
+    result = {**result, **output_urls(services, job.output_name)}
+    if "manifests" in result:
+        result["manifests"] = {
+            kind: stream_url(services, name) for kind, name in result["manifests"].items()
+        }
+    if "renditions" in result:
+        result["renditions"] = [
+            {**rung, "playlist": stream_url(services, rung["playlist"])} if rung.get("playlist")
+            else rung
+            for rung in result["renditions"]
+        ]  # fmt: skip
+    return result
+
+
+def stream_url(services: Services, name: str) -> str:
+    """Where a player fetches an output or manifest (signed when keys are required)."""
+    if not services.auth_required:
+        return f"/videos/stream/{name}"
+    return services.keys.signed_path("stream", name, services.engine.settings.signed_url_ttl_s)
 
 
 def output_urls(services: Services, name: str) -> dict[str, str]:
     """Where to stream and download an output; signed when keys are required, because
     players and download links cannot send keys."""
     if not services.auth_required:
-        return {"stream_url": f"/videos/stream/{name}", "download_url": f"/videos/download/{name}"}
-    ttl_s = services.engine.settings.signed_url_ttl_s
-    return {
-        "stream_url": services.keys.signed_path("stream", name, ttl_s),
-        "download_url": services.keys.signed_path("download", name, ttl_s),
-    }
+        download = f"/videos/download/{name}"
+    else:
+        ttl_s = services.engine.settings.signed_url_ttl_s
+        download = services.keys.signed_path("download", name, ttl_s)
+    return {"stream_url": stream_url(services, name), "download_url": download}
 
 
 def output_summary(job: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +69,7 @@ def output_summary(job: dict[str, Any]) -> dict[str, Any]:
         **{field: result.get(field, 0) for field in ("width", "height", "size_bytes")},
         "stream_url": result["stream_url"],
         "download_url": result["download_url"],
+        **{field: result[field] for field in ("renditions", "manifests") if field in result},
     }
 
 
@@ -59,6 +83,7 @@ def task_status(job: Job) -> TaskStatus:
         output_name=job.output_name,
         format=job.format,
         resolution=job.resolution,
+        renditions=[f"{r.width}x{r.height}" for r in job.renditions] if job.renditions else None,
         attempts=job.attempts,
         progress=_progress(job),
         result=job.result if job.state is JobState.SUCCESS else None,

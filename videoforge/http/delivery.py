@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,15 @@ from videoforge.http.deps import (
 from videoforge.http.ranges import parse_range
 from videoforge.http.security import content_disposition
 from videoforge.jobs.metrics import JobMetrics
-from videoforge.outputs import CONTENT_TYPES, content_type, is_output_uri, parse_output_name
+from videoforge.media.manifests import rewrite_mpd, rewrite_playlist
+from videoforge.outputs import (
+    CONTENT_TYPES,
+    MANIFEST_EXTENSIONS,
+    OUTPUT_NAME,
+    attempt_stem,
+    content_type,
+    parse_output_name,
+)
 from videoforge.storage import output_key
 
 router = APIRouter(prefix="/videos", tags=["delivery"], responses={404: ERRORS[404]})
@@ -51,32 +59,48 @@ def _download_name(services: ServicesDep, filename: str) -> str:
 
 
 def _allow(request: Request, services: ServicesDep, filename: str) -> int | None:
-    """Check a key or a URL signature; return the expiry to give segment URLs (None: no
-    signing needed)."""
+    """Check a key or a URL signature; return the expiry to give the URIs inside a manifest
+    (None: no signing needed). A manifest's URIs carry a signature of the attempt's stem,
+    which every object of the output starts with: MPD segment templates cannot be signed
+    one segment at a time."""
     if not services.auth_required:
         return None
     query = request.query_params
     key = services.keys.signing_key()
-    if signature_ok(key, filename, query.get("exp"), query.get("sig")):
-        return int(query["exp"])
+    stem = attempt_stem(filename)
+    for scope in (filename, stem) if stem else (filename,):
+        if signature_ok(key, scope, query.get("exp"), query.get("sig")):
+            return int(query["exp"])
     authorize(request, services)
     return int(time.time()) + services.engine.settings.signed_url_ttl_s
 
 
-def _rewritten_playlist(
-    services: ServicesDep, key: str, rewrite: Callable[[str], str], disposition: str | None
+def _rewritten_manifest(
+    services: ServicesDep, key: str, filename: str, expires: int | None, disposition: str | None
 ) -> Response:
-    # Players fetch segments without our headers: each segment URI carries its own access.
-    lines = []
-    for line in b"".join(services.engine.storage.read(key)).decode().splitlines():
-        if is_output_uri(line):
-            line = rewrite(line)
-        lines.append(line)
-    body = "\n".join(lines) + "\n"
+    """A manifest whose URIs carry what players need without our headers: a signature when
+    keys are required, presigned S3 URLs for media when redirects are on. Manifests that
+    other manifests name (rendition playlists) and MPD templates stay on the API."""
+    settings = services.engine.settings
+    storage = services.engine.storage
+    stem = attempt_stem(filename)
+    signing_key = services.keys.signing_key() if expires is not None else b""
+
+    def rewrite(uri: str) -> str:
+        is_media = OUTPUT_NAME.match(uri) and not uri.endswith(MANIFEST_EXTENSIONS)
+        if settings.presigned_redirects and is_media:
+            return storage.presigned_url(output_key(uri), settings.presigned_url_ttl_s)
+        if expires is None:
+            return uri
+        return f"{uri}?exp={expires}&sig={sign(signing_key, stem or uri, expires)}"
+
+    text = b"".join(storage.read(key)).decode()
+    is_mpd = filename.endswith(".mpd")
+    body = rewrite_mpd(text, rewrite) if is_mpd else rewrite_playlist(text, rewrite)
     headers = {"cache-control": "private"}
     if disposition:
         headers["content-disposition"] = disposition
-    return Response(body, media_type=CONTENT_TYPES["m3u8"], headers=headers)
+    return Response(body, media_type=_media_type(filename), headers=headers)
 
 
 def _media_type(filename: str) -> str:
@@ -113,24 +137,13 @@ def _serve(
     settings = services.engine.settings
     # Only downloads name a file, and naming it reads the upload's record: not on streams.
     disposition = content_disposition(_download_name(services, filename)) if attachment else None
-    if settings.presigned_redirects and filename.endswith(".m3u8"):
-        # Relative segment URIs would resolve on S3 without a signature: list presigned ones.
-        return _rewritten_playlist(
-            services, key, lambda uri: storage.presigned_url(
-                output_key(uri), settings.presigned_url_ttl_s),
-            disposition,
-        )  # fmt: skip
+    if filename.endswith(MANIFEST_EXTENSIONS) and (settings.presigned_redirects or expires):
+        # Relative URIs would resolve on S3 without a signature, or on the API without one.
+        return _rewritten_manifest(services, key, filename, expires, disposition)
     if settings.presigned_redirects:
         # Bytes flow from S3 to the client directly; Range goes along with the redirect.
         url = storage.presigned_url(key, settings.presigned_url_ttl_s, disposition)
         return RedirectResponse(url, status_code=307)
-    if expires is not None and filename.endswith(".m3u8"):
-        signing_key = services.keys.signing_key()
-        return _rewritten_playlist(
-            services, key,
-            lambda uri: f"{uri}?exp={expires}&sig={sign(signing_key, uri, expires)}",
-            disposition,
-        )  # fmt: skip
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
     headers = {

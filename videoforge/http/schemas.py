@@ -6,7 +6,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, Field
 
-from videoforge.models import JobState, OutputFormat, SourceFile
+from videoforge.models import JobState, OutputFormat, SegmentFormat, SourceFile
+from videoforge.submit import TranscodeOrder
 
 
 class FileSummary(BaseModel):
@@ -49,15 +50,40 @@ class UploadResponse(FileSummary):
 
 
 class TranscodeRequest(BaseModel):
-    resolution: str = Field(
+    resolution: str | None = Field(
+        default=None,
         description="Box to fit in, W:H with even sides up to 7680x4320; -2 on one side keeps "
-        "the aspect from the other",
+        "the aspect from the other. Required for mp4, webm and MPEG-TS HLS; with a ladder it "
+        "caps the top rung",
         examples=["1920:1080", "1280:-2"],
     )
-    format: OutputFormat = Field(description="hls, mp4 or webm")
+    format: OutputFormat = Field(
+        description="mp4, webm, hls, dash, or cmaf (fMP4 segments with an HLS master playlist "
+        "and a DASH MPD)"
+    )
     upscale: bool = Field(
         default=False, description="Allow an output larger than the source (default: never)"
     )
+    ladder: str | None = Field(
+        default=None,
+        description="`auto`: the source-aware adaptive ladder (hls, dash, cmaf); dash and cmaf "
+        "use it when neither ladder nor renditions nor resolution is given",
+        examples=["auto"],
+    )
+    renditions: list[str] | None = Field(
+        default=None,
+        max_length=64,  # the domain allows 8 and says so; this only bounds parsing
+        description="The ladder's boxes, 1 to 8, each read like resolution",
+        examples=[["1920:1080", "1280:720", "640:360"]],
+    )
+    segment_format: SegmentFormat | None = Field(
+        default=None,
+        description="hls only: `fmp4` (the default with a ladder) or `ts` (MPEG-TS for old "
+        "players; the default for a single resolution)",
+    )
+
+    def order(self) -> TranscodeOrder:
+        return TranscodeOrder(**self.model_dump())
 
 
 class TranscodeResponse(BaseModel):
@@ -84,7 +110,10 @@ class TaskStatus(BaseModel):
     file_id: str
     output_name: str
     format: OutputFormat
-    resolution: str
+    resolution: str = Field(description="The box asked for, the boxes of a ladder, or `auto`")
+    renditions: list[str] | None = Field(
+        default=None, description="A ladder's planned sizes, highest first"
+    )
     attempts: int
     progress: ProgressBody | None = None
     result: dict[str, Any] | None = None
@@ -117,6 +146,12 @@ class OutputSummary(BaseModel):
     size_bytes: int
     stream_url: str
     download_url: str
+    renditions: list[dict[str, Any]] | None = Field(
+        default=None, description="A ladder's renditions as its manifests declare them"
+    )
+    manifests: dict[str, str] | None = Field(
+        default=None, description="A ladder's manifest URLs: `hls` and/or `dash`"
+    )
 
 
 class FileDetails(FileSummary):

@@ -64,7 +64,7 @@ async def transcode(
     """Queue a transcode of an uploaded file; answers at once with the task id."""
     job = await in_storage_threads(  # the file's record is read from storage
         request,
-        lambda: submit_transcode(services, file_id, body.resolution, body.format, body.upscale),
+        lambda: submit_transcode(services, file_id, body.order()),
     )
     return TranscodeResponse(
         task_id=job.task_id,

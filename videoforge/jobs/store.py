@@ -34,7 +34,7 @@ from videoforge.jobs.scripts import (
     REQUEUE_IF_UNCHANGED,
     UPDATE_IF_ACTIVE,
 )
-from videoforge.models import Job, JobState, OutputFormat, Progress
+from videoforge.models import Job, JobState, OutputFormat, Progress, Rendition, SegmentFormat
 from videoforge.outputs import parse_output_name
 
 log = logging.getLogger(__name__)
@@ -272,6 +272,10 @@ def _decode(raw: dict[Any, Any]) -> Job:
     data["progress"] = Progress(**progress) if progress else None
     data["state"] = JobState(data["state"])
     data["format"] = OutputFormat(data["format"])
+    if data.get("renditions"):
+        data["renditions"] = [Rendition(**rung) for rung in data["renditions"]]
+    if data.get("segment_format"):
+        data["segment_format"] = SegmentFormat(data["segment_format"])
     if "width" not in data:  # a record from before the planned size was stored in it
         parsed = parse_output_name(data["output_name"])
         data["width"], data["height"] = (parsed.width, parsed.height) if parsed else (0, 0)

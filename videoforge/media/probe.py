@@ -115,7 +115,7 @@ def parse_probe(text: str) -> MediaInfo:
     if format_name in _NOT_VIDEO_FORMATS or format_name.endswith("_pipe"):
         raise UnsupportedMedia(f"{format_name} input is not a video file")
     streams = data.get("streams") or []
-    video = _first_video(streams)
+    video = main_video(streams)
     if video is None:
         raise UnsupportedMedia("the file has no video stream")
     duration_s = _float(fmt.get("duration")) or _float(video.get("duration"))
@@ -124,7 +124,7 @@ def parse_probe(text: str) -> MediaInfo:
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
         raise UnsupportedMedia("the video stream has no frame size")
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    audio = next((s for s in streams if _real_audio(s)), None)
     return MediaInfo(
         duration_s=round(duration_s, 3),
         width=round(width * _sample_aspect(video)),
@@ -136,18 +136,37 @@ def parse_probe(text: str) -> MediaInfo:
         rotation_deg=_rotation(video),
         fps=_rate(video),
         stream_count=len(streams),
+        video_index=_index(video),
+        audio_index=_index(audio) if audio else None,
+        field_order=str(video.get("field_order", "")),
+        color_transfer=str(video.get("color_transfer", "")),
     )
 
 
-def _first_video(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
-    for stream in streams:
-        if stream.get("codec_type") != "video":
-            continue
-        # Cover art in audio files shows up as a one-frame "video" stream.
-        if (stream.get("disposition") or {}).get("attached_pic"):
-            continue
-        return stream
-    return None
+def main_video(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The video stream to transcode: the largest real one, the first of equals (what
+    ffmpeg's own default picks), never cover art or a one-frame still. Files put a poster
+    (an MJPEG or PNG frame) before the real video, and `0:v:0` would encode that."""
+    candidates = [s for s in streams if s.get("codec_type") == "video" and not _still(s)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda s: int(s.get("width") or 0) * int(s.get("height") or 0))
+
+
+def _still(stream: dict[str, Any]) -> bool:
+    if (stream.get("disposition") or {}).get("attached_pic"):
+        return True  # cover art: a picture attached to the file, shown as a stream
+    frames = str(stream.get("nb_frames", ""))
+    return frames.isdigit() and int(frames) <= 1
+
+
+def _real_audio(stream: dict[str, Any]) -> bool:
+    return stream.get("codec_type") == "audio" and int(stream.get("channels") or 1) > 0
+
+
+def _index(stream: dict[str, Any]) -> int | None:
+    index = stream.get("index")
+    return index if isinstance(index, int) and index >= 0 else None
 
 
 def _sample_aspect(video: dict[str, Any]) -> float:

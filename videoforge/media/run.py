@@ -123,12 +123,18 @@ def binary_version(binaries: FFmpegBinaries) -> str:
     return stdout.splitlines()[0] if stdout else "unknown version"
 
 
+def run_packager(argv: list[str], cwd: Path, binaries: FFmpegBinaries, timeout_s: float) -> None:
+    """Run Shaka Packager to completion, under the same rules as ffmpeg."""
+    run_ffmpeg(argv, cwd, binaries, lambda _line: None, timeout_s, tool="Packager")
+
+
 def run_ffmpeg(
     argv: list[str],
     cwd: Path,
     binaries: FFmpegBinaries,
     on_progress_line: Callable[[str], None],
     timeout_s: float,
+    tool: str = "FFmpeg",
 ) -> None:
     """Run ffmpeg to completion, feeding each stdout line to `on_progress_line`.
 
@@ -154,9 +160,9 @@ def run_ffmpeg(
         drain.join(timeout=2)
         _close_pipes(process)
     if timed_out.is_set():
-        raise JobTimeout(f"timeout: ffmpeg ran longer than {timeout_s:g} s")
+        raise JobTimeout(f"timeout: {tool.lower()} ran longer than {timeout_s:g} s")
     if process.returncode != 0:
-        raise MediaError(_ffmpeg_failure(process.returncode, stderr_tail))
+        raise MediaError(_ffmpeg_failure(process.returncode, stderr_tail, tool))
 
 
 def _expire(process: subprocess.Popen[str], timed_out: threading.Event) -> None:
@@ -173,14 +179,14 @@ def _drain(stream: IO[str] | None, tail: collections.deque[str]) -> None:
             tail.append(line.rstrip())
 
 
-def _ffmpeg_failure(returncode: int, tail: collections.deque[str]) -> str:
+def _ffmpeg_failure(returncode: int, tail: collections.deque[str], tool: str = "FFmpeg") -> str:
     if returncode < 0:
-        return f"FFmpeg error: killed by signal {-returncode}"
+        return f"{tool} error: killed by signal {-returncode}"
     # The whole tail is the evidence; it goes to the log (which carries the job's id),
     # and the job keeps one readable line of it.
-    log.warning("ffmpeg exited with %d; its last stderr lines:\n%s", returncode, "\n".join(tail))
+    log.warning("%s exited with %d; its last stderr lines:\n%s", tool, returncode, "\n".join(tail))
     detail = _scrub(_reason(tail)) or f"exit code {returncode}"
-    return f"FFmpeg error: {detail}"
+    return f"{tool} error: {detail}"
 
 
 def _reason(tail: collections.deque[str]) -> str:

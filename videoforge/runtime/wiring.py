@@ -22,7 +22,7 @@ from videoforge.jobs.metrics import JobMetrics
 from videoforge.jobs.names import QUEUE
 from videoforge.jobs.store import JobStore
 from videoforge.media import run
-from videoforge.media.binaries import FFmpegBinaries, locate
+from videoforge.media.binaries import FFmpegBinaries, locate, locate_packager
 from videoforge.settings import ExecutorKind, Settings, describe_error
 from videoforge.storage import Storage
 from videoforge.storage.bounded import BoundedStorage
@@ -101,7 +101,9 @@ def _find_binaries(ffmpeg_path: str | None, ffprobe_path: str | None) -> FFmpegB
 def find_binaries(settings: Settings) -> FFmpegBinaries:
     """The ffmpeg to use (logged with its version once per process), with its limits."""
     binaries = _find_binaries(settings.ffmpeg_path, settings.ffprobe_path)
-    return dataclasses.replace(binaries, prefix=_limits_prefix(settings))
+    return dataclasses.replace(
+        binaries, prefix=_limits_prefix(settings), packager=locate_packager()
+    )
 
 
 def _limits_prefix(settings: Settings) -> tuple[str, ...]:

@@ -87,12 +87,14 @@ class LocalStorage:
                 path.parent.rmdir()
 
     def list_keys(self, prefix: str) -> Iterator[tuple[str, float]]:
-        folder = self.root / prefix.rstrip("/")
+        # A prefix, as in S3: "outputs/" lists a folder, "outputs/abc" the keys starting so.
+        folder = self.root / prefix.rpartition("/")[0]
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            key = path.relative_to(self.root).as_posix()
             # `.part-` files are writes in flight (see _write_atomically), not objects.
-            if path.is_file() and not path.name.startswith(".part-"):
+            if key.startswith(prefix) and path.is_file() and not path.name.startswith(".part-"):
                 with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
-                    yield path.relative_to(self.root).as_posix(), path.stat().st_mtime
+                    yield key, path.stat().st_mtime
 
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it

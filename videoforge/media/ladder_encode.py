@@ -1,0 +1,89 @@
+"""The one-decode ladder encode (pure argv): ffmpeg decodes the source once, prepares it
+once (deinterlace, tone-map, constant rate), splits it to every rung and encodes the audio
+once, as its own rendition. Each rung and the audio go to their own MP4, which the packager
+then cuts into segments (see media.packaging)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videoforge.media.command import AAC_AUDIO, KEYFRAME_CLOCK, input_argv, threads_argv
+from videoforge.media.filters import VideoPrep, scale
+from videoforge.media.ladder import h264_level
+from videoforge.models import Rendition
+
+ENCODED_DIR = "encoded"
+AUDIO_FILE = "audio.mp4"
+# The quality target; maxrate caps it where the content is hard (capped CRF).
+LADDER_CRF = 23
+# The VBV buffer: two seconds at maxrate, one keyframe interval.
+BUFFER_S = 2
+
+
+@dataclass(frozen=True)
+class LadderPlan:
+    """Everything the ladder argv depends on, as plain data."""
+
+    input_path: Path
+    renditions: tuple[Rendition, ...]
+    has_audio: bool
+    prep: VideoPrep = field(default_factory=VideoPrep)
+    x264_preset: str = "veryfast"
+    max_pixels: int = 7680 * 4320
+    # Encoder threads for the whole job, shared among rungs by their pixel counts.
+    threads: int = 0
+
+
+def rung_file(index: int) -> str:
+    return f"rung{index}.mp4"
+
+
+def ladder_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
+    """The ffmpeg command, run in ENCODED_DIR: one MP4 per rung, and AUDIO_FILE."""
+    argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels)]
+    argv += ["-filter_complex", _graph(plan)]
+    for index, rung in enumerate(plan.renditions):
+        argv += _rung_output(plan, index, rung)
+    if plan.has_audio:
+        argv += [
+            "-map", plan.prep.audio_map, "-vn", *AAC_AUDIO,
+            "-map_metadata", "-1", "-map_chapters", "-1", "-f", "mp4", AUDIO_FILE,
+        ]  # fmt: skip
+    return argv
+
+
+def _graph(plan: LadderPlan) -> str:
+    """`[0:1]prep,split=3[s0][s1][s2];[s0]scale=..[v0];...`: one decode feeds every rung."""
+    count = len(plan.renditions)
+    source = f"[{plan.prep.video_map}]"
+    head = ",".join([*plan.prep.chain(), f"split={count}"])
+    graph = [source + head + "".join(f"[s{i}]" for i in range(count))]
+    for index, rung in enumerate(plan.renditions):
+        graph.append(f"[s{index}]{scale(rung.width, rung.height)},format=yuv420p[v{index}]")
+    return ";".join(graph)
+
+
+def _rung_output(plan: LadderPlan, index: int, rung: Rendition) -> list[str]:
+    fps = plan.prep.fps or 30.0
+    return [
+        "-map", f"[v{index}]",
+        "-c:v", "libx264", "-preset", plan.x264_preset, "-crf", str(LADDER_CRF),
+        "-maxrate", f"{rung.maxrate_kbps}k", "-bufsize", f"{rung.maxrate_kbps * BUFFER_S}k",
+        # Browsers only play 8-bit 4:2:0 H.264; the level tells players what the rung needs.
+        "-pix_fmt", "yuv420p", "-profile:v", "high",
+        "-level:v", h264_level(rung.width, rung.height, fps, rung.maxrate_kbps),
+        *KEYFRAME_CLOCK,
+        *plan.prep.color_tags(),
+        *threads_argv(_rung_threads(plan, rung)),
+        "-an", "-map_metadata", "-1", "-map_chapters", "-1",
+        "-f", "mp4", rung_file(index),
+    ]  # fmt: skip
+
+
+def _rung_threads(plan: LadderPlan, rung: Rendition) -> int:
+    """A rung's share of the job's threads, by its pixels (at least one)."""
+    if plan.threads <= 0:
+        return 0
+    total = sum(r.width * r.height for r in plan.renditions)
+    return max(1, round(plan.threads * rung.width * rung.height / total))

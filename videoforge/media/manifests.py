@@ -1,0 +1,104 @@
+"""Reading and rewriting manifests (pure): what renditions a master playlist or MPD
+declares, and every URI inside them given query strings (signatures) or absolute URLs.
+
+Only manifests videoforge's packager wrote are read here, so the forms are known: URI lines
+and `URI="..."` attributes in playlists, `initialization` and `media` templates in MPDs.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
+from html import escape, unescape
+from typing import Any
+
+_ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=("[^"]*"|[^,]*)')
+_URI_ATTRIBUTE = re.compile(r'URI="([^"]*)"')
+_MPD_TEMPLATE = re.compile(r'\b(initialization|media)="([^"]*)"')
+_MPD_NS = "{urn:mpeg:dash:schema:mpd:2011}"
+
+
+def attributes(tag_line: str) -> dict[str, str]:
+    """`#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS="a,b"` -> {"BANDWIDTH": "1", "CODECS": "a,b"}."""
+    _, _, attribute_list = tag_line.partition(":")
+    return {key: value.strip('"') for key, value in _ATTRIBUTE.findall(attribute_list)}
+
+
+def hls_variants(master: str) -> list[dict[str, Any]]:
+    """Each EXT-X-STREAM-INF of a master playlist: size, bandwidths, codecs, rate, URI."""
+    variants = []
+    lines = [line.strip() for line in master.splitlines()]
+    for index, line in enumerate(lines):
+        if not line.startswith("#EXT-X-STREAM-INF:"):
+            continue
+        found = attributes(line)
+        width, _, height = found.get("RESOLUTION", "0x0").partition("x")
+        uri = next((x for x in lines[index + 1 :] if x and not x.startswith("#")), "")
+        variants.append({
+            "width": int(width),
+            "height": int(height),
+            "bandwidth": int(found.get("BANDWIDTH", 0)),
+            "average_bandwidth": int(found.get("AVERAGE-BANDWIDTH", 0)),
+            "codecs": found.get("CODECS", ""),
+            "frame_rate": float(found.get("FRAME-RATE", 0)),
+            "playlist": uri,
+        })  # fmt: skip
+    return variants
+
+
+def dash_representations(mpd: str) -> list[dict[str, Any]]:
+    """Each video Representation of an MPD: size, bandwidth, codecs (audio's added)."""
+    root = ElementTree.fromstring(mpd)  # noqa: S314 (our packager's MPD, never user input)
+    videos, audio_codecs, audio_bandwidth = [], "", 0
+    for adaptation in root.iter(f"{_MPD_NS}AdaptationSet"):
+        kind = adaptation.get("contentType", "")
+        for representation in adaptation.iter(f"{_MPD_NS}Representation"):
+            if kind == "audio":
+                audio_codecs = representation.get("codecs", "")
+                audio_bandwidth = int(representation.get("bandwidth", 0))
+            elif kind == "video":
+                videos.append(representation)
+    return [
+        {
+            "width": int(video.get("width", 0)),
+            "height": int(video.get("height", 0)),
+            "bandwidth": int(video.get("bandwidth", 0)) + audio_bandwidth,
+            "codecs": ",".join(c for c in (video.get("codecs", ""), audio_codecs) if c),
+        }
+        for video in videos
+    ]
+
+
+def rewrite_playlist(playlist: str, rewrite: Callable[[str], str]) -> str:
+    """A playlist with every URI (lines and `URI="..."` attributes) passed through `rewrite`."""
+    lines = []
+    for line in playlist.splitlines():
+        if line and not line.startswith("#"):
+            line = rewrite(line.strip())
+        elif line.startswith("#EXT") and 'URI="' in line:
+            line = _URI_ATTRIBUTE.sub(lambda m: f'URI="{rewrite(m.group(1))}"', line)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def playlist_uris(playlist: str) -> list[str]:
+    """Every URI a playlist names, in order: segments, init sections, other playlists."""
+    found: list[str] = []
+
+    def keep(uri: str) -> str:
+        found.append(uri)
+        return uri
+
+    rewrite_playlist(playlist, keep)
+    return found
+
+
+def rewrite_mpd(mpd: str, rewrite: Callable[[str], str]) -> str:
+    """An MPD with its segment templates passed through `rewrite` (`$Number$` survives:
+    players substitute it in the whole string, query included)."""
+
+    def replace(match: re.Match[str]) -> str:
+        return f'{match.group(1)}="{escape(rewrite(unescape(match.group(2))))}"'
+
+    return _MPD_TEMPLATE.sub(replace, mpd)
