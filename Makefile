@@ -62,6 +62,7 @@ soak: install
 bench: install
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/transcode_overhead.py
+	$(BIN)/python bench/ladder_vs_singles.py
 
 # requirements.lock: what the images install; requirements-dev.lock: that plus the dev tools.
 lock:

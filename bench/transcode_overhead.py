@@ -25,16 +25,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import make_clip
 from tests.e2e.service import Service
-from videoforge.media import command, plan
+from videoforge.media import command, plan, run
 from videoforge.media.binaries import FFmpegBinaries, locate
+from videoforge.media.filters import VideoPrep
 from videoforge.models import OutputFormat
+from videoforge.settings import Settings
 
 BOX = "1280:720"
 
 
 def bare_run(binaries: FFmpegBinaries, clip: Path, workdir: Path) -> float:
+    # The argv a worker with one job slot builds: the same preparation and threads.
+    media = run.probe_media(binaries, clip)
     width, height = plan.fit((1920, 1080), plan.parse_resolution(BOX))
-    encode = command.EncodePlan(clip, "bare", OutputFormat.MP4, width, height, has_audio=True)
+    threads = Settings(worker_concurrency=1).job_threads
+    encode = command.EncodePlan(clip, "bare", OutputFormat.MP4, width, height, has_audio=True,
+                                prep=VideoPrep.of(media), threads=threads)  # fmt: skip
     argv = command.transcode_argv(binaries.ffmpeg, encode)
     started = time.perf_counter()
     subprocess.run(argv, cwd=workdir, check=True, env={**os.environ, **binaries.env},

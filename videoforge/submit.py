@@ -37,11 +37,11 @@ class TranscodeOrder:
 
 def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) -> Job:
     """Queue a transcode of an accepted file and return its saved record."""
-    _check_order(order)
+    check_order(order)
     source = sources.lookup(services.engine, file_id)
     task_id = str(uuid.uuid4())
     fmt = order.format
-    renditions = _plan_ladder(order, source.media) if order.wants_ladder else None
+    renditions = plan_renditions(order, source.media) if order.wants_ladder else None
     if renditions:
         width, height = renditions[0].width, renditions[0].height
         # What was asked for: the ladder's name, or the boxes.
@@ -75,7 +75,7 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
     return job
 
 
-def _check_order(order: TranscodeOrder) -> None:
+def check_order(order: TranscodeOrder) -> None:
     """Refuse combinations that make no sense, before anything is read or stored."""
     if order.ladder is not None and order.renditions is not None:
         raise InvalidRequest("give either ladder or renditions, not both")
@@ -93,7 +93,7 @@ def _check_order(order: TranscodeOrder) -> None:
         raise InvalidRequest("give either resolution or renditions, not both")
 
 
-def _plan_ladder(order: TranscodeOrder, media: MediaInfo) -> list[Rendition]:
+def plan_renditions(order: TranscodeOrder, media: MediaInfo) -> list[Rendition]:
     """The rungs: named ones, the auto ladder (inside `resolution` when given), or one rung."""
     if order.renditions is not None:
         return ladder.explicit_ladder(order.renditions, media.display_size, media.fps,

@@ -130,3 +130,23 @@ def test_an_attempt_object_names_its_job_and_its_attempt() -> None:
     assert attempt_owner(f"{stem}.mp4") is None  # named before attempts had tags
     assert attempt_owner("holiday.mp4") is None
     assert attempt_owner(attempt_name(f"{stem}.webm", "0123abcd")) == ([f"{stem}.webm"], tagged)
+
+
+def test_a_ladder_is_every_object_of_its_attempt_manifests_last(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    stem = f"{'a' * 32}_1280x720_{'b' * 12}"
+    mine = [f"{stem}-0123abcd{part}" for part in (
+        "_v0_init.mp4", "_v0_00001.m4s", "_v1_00001.m4s", "_a_00001.m4s", "_v0.m3u8", ".mpd",
+    )]  # fmt: skip
+    # Another attempt of the same job, and another job, share prefixes but are not this one.
+    others = [f"{stem}-fedcba98_v0_00001.m4s", f"{stem}-fedcba98.m3u8", "other.mp4"]
+    for name in [*mine, f"{stem}-0123abcd.m3u8", *others]:
+        storage.put_bytes(f"outputs/{name}", b"x")
+    keys = object_keys(storage, f"{stem}-0123abcd.m3u8")
+    assert keys[-1] == f"outputs/{stem}-0123abcd.m3u8"
+    assert sorted(keys[:-1]) == sorted(f"outputs/{name}" for name in mine)
+    manifests_at = [i for i, key in enumerate(keys) if key.endswith((".m3u8", ".mpd"))]
+    assert manifests_at == list(range(len(keys) - 3, len(keys)))  # after every segment
+    remove_output(storage, f"{stem}-0123abcd.m3u8")
+    left = sorted(p.name for p in (tmp_path / "outputs").iterdir())
+    assert left == sorted(others)

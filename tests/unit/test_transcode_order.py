@@ -1,0 +1,67 @@
+"""videoforge.submit: which transcode requests are refused before anything is stored, and
+the rungs a ladder request plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from videoforge.errors import InvalidRequest
+from videoforge.models import MediaInfo, OutputFormat, SegmentFormat
+from videoforge.submit import TranscodeOrder, check_order, plan_renditions
+
+HLS, DASH, CMAF, MP4 = OutputFormat.HLS, OutputFormat.DASH, OutputFormat.CMAF, OutputFormat.MP4
+SOURCE = MediaInfo(
+    duration_s=10.0, width=1920, height=1080, video_codec="h264", audio_codec="aac",
+    format_name="mov,mp4,m4a,3gp,3g2,mj2", size_bytes=1, fps=30.0,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("order", "message"),
+    [
+        (TranscodeOrder(MP4, ladder="auto"), "a ladder needs format hls, dash or cmaf"),
+        (TranscodeOrder(OutputFormat.WEBM, renditions=["640:360"]), "webm is one rendition"),
+        (TranscodeOrder(HLS, ladder="auto", renditions=["640:360"]), "ladder or renditions"),
+        (TranscodeOrder(HLS, ladder="best"), "unknown ladder 'best'"),
+        (TranscodeOrder(DASH, segment_format=SegmentFormat.TS), "segment_format applies to hls"),
+        (TranscodeOrder(MP4), "resolution is required for mp4"),
+        (TranscodeOrder(HLS), "resolution is required for hls"),
+        (TranscodeOrder(HLS, "1280:720", renditions=["640:360"]), "resolution or renditions"),
+    ],
+)
+def test_bad_combinations_are_refused_in_words(order: TranscodeOrder, message: str) -> None:
+    with pytest.raises(InvalidRequest, match=message):
+        check_order(order)
+
+
+@pytest.mark.parametrize(
+    ("order", "ladder"),
+    [
+        (TranscodeOrder(HLS, "1280:720"), False),  # the classic MPEG-TS rendition
+        (TranscodeOrder(HLS, "1280:720", segment_format=SegmentFormat.TS), False),
+        (TranscodeOrder(HLS, "1280:720", segment_format=SegmentFormat.FMP4), True),
+        (TranscodeOrder(HLS, ladder="auto"), True),
+        (TranscodeOrder(DASH), True),
+        (TranscodeOrder(CMAF, "1280:720"), True),
+        (TranscodeOrder(MP4, "1280:720"), False),
+    ],
+)
+def test_which_orders_are_ladders(order: TranscodeOrder, ladder: bool) -> None:
+    check_order(order)
+    assert order.wants_ladder is ladder
+
+
+def sizes(order: TranscodeOrder) -> list[str]:
+    return [f"{r.width}x{r.height}" for r in plan_renditions(order, SOURCE)]
+
+
+def test_planned_rungs() -> None:
+    assert sizes(TranscodeOrder(CMAF)) == ["1920x1080", "1280x720", "960x540", "640x360",
+                                           "426x240"]  # fmt: skip
+    # resolution with a ladder caps its top rung.
+    assert sizes(TranscodeOrder(HLS, "1280:720", ladder="auto")) == [
+        "1280x720", "960x540", "640x360", "426x240",
+    ]  # fmt: skip
+    assert sizes(TranscodeOrder(DASH, "1280:720")) == ["1280x720"]
+    assert sizes(TranscodeOrder(HLS, renditions=["640:360", "1280:720"])) == ["1280x720",
+                                                                             "640x360"]  # fmt: skip
