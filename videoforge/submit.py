@@ -44,9 +44,7 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
     renditions = plan_renditions(order, source.media) if order.wants_ladder else None
     if renditions:
         width, height = renditions[0].width, renditions[0].height
-        # What was asked for: the ladder's name, or the boxes.
-        boxes = order.renditions or [order.resolution or ""]
-        resolution = order.ladder or ",".join(str(plan.parse_resolution(b)) for b in boxes)
+        resolution = asked_for(order)
     else:
         box = plan.parse_resolution(order.resolution or "")
         width, height = plan.fit(source.media.display_size, box, upscale=order.upscale)
@@ -73,6 +71,14 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
         raise
     services.engine.metrics.count("jobs_submitted", fmt.value)
     return job
+
+
+def asked_for(order: TranscodeOrder) -> str:
+    """What a ladder request asked for, as the record shows it: a name, or the boxes."""
+    boxes = order.renditions or ([order.resolution] if order.resolution else [])
+    if order.ladder or not boxes:
+        return order.ladder or "auto"  # dash, cmaf and fMP4 hls alone take the auto ladder
+    return ",".join(str(plan.parse_resolution(box)) for box in boxes)
 
 
 def check_order(order: TranscodeOrder) -> None:

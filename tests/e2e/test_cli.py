@@ -205,3 +205,73 @@ def test_a_refused_transcode_leaves_no_upload_behind(
     with service.client() as http:
         names = [f["original_name"] for f in http.get("/videos?limit=100").json()["items"]]
     assert "refused-clip.mp4" not in names
+
+
+@pytest.fixture(scope="module")
+def cmaf_run(service: Service, clips: dict[str, Path]) -> Result:
+    """`submit --ladder auto -f cmaf --wait` of the 4 s 640x360 clip, as a person would run it."""
+    return videoforge(
+        service, "submit", str(clips["wide"]), "--ladder", "auto", "-f", "cmaf", "--wait"
+    )
+
+
+def test_a_cmaf_ladder_prints_its_renditions_and_manifest_urls(
+    cmaf_run: Result, service: Service
+) -> None:
+    lines = succeeded(cmaf_run).splitlines()
+    task_id = cmaf_run.stderr.splitlines()[-1].removeprefix("task ")
+    final = json_of(videoforge(service, "status", task_id, "--json"))
+    result = final["result"]
+    assert (final["state"], final["format"], final["resolution"]) == ("SUCCESS", "cmaf", "auto")
+    # The last lines are the manifests, whole and absolute; the table of renditions is above.
+    assert lines[-2:] == [
+        f"hls   {service.url}{result['manifests']['hls']}",
+        f"dash  {service.url}{result['manifests']['dash']}",
+    ]
+    table = "\n".join(lines[:-2])
+    sizes = [f"{rung['width']}x{rung['height']}" for rung in result["renditions"]]
+    assert sizes == final["renditions"] and sizes[0] == "640x360"  # the source tops the ladder
+    assert len(sizes) >= 2 and f"cmaf: {len(sizes)} renditions, fmp4 segments of" in table
+    for size, rung in zip(sizes, result["renditions"], strict=True):
+        row = next(line for line in lines if f" {size} " in line)
+        assert rung["codecs"] in row and rung["codecs"].startswith("avc1.")
+        assert "30 fps" in row and " kb/s" in row
+
+
+def test_the_printed_manifest_urls_serve_a_master_playlist_and_an_mpd(
+    cmaf_run: Result, service: Service
+) -> None:
+    urls = dict(line.split() for line in succeeded(cmaf_run).splitlines()[-2:])
+    rows = [line for line in succeeded(cmaf_run).splitlines() if " fps " in line]
+    master = httpx.get(urls["hls"], timeout=30)
+    assert master.status_code == 200 and master.text.startswith("#EXTM3U")
+    assert master.text.count("#EXT-X-STREAM-INF:") == len(rows) >= 2
+    assert "RESOLUTION=640x360" in master.text
+    mpd = httpx.get(urls["dash"], timeout=30)
+    assert mpd.status_code == 200 and "<MPD" in mpd.text
+
+
+def test_explicit_renditions_with_json_carry_the_raw_result(
+    service: Service, clips: dict[str, Path]
+) -> None:
+    file_id = succeeded(videoforge(service, "upload", str(clips["wide"]))).strip()
+    boxes = ("--rendition", "320:180", "--rendition", "160:90", "--segment-format", "ts")
+    final = json_of(
+        videoforge(service, "transcode", file_id, "-f", "hls", *boxes, "--wait", "--json")
+    )
+    assert (final["state"], final["resolution"]) == ("SUCCESS", "320:180,160:90")
+    result = final["result"]
+    assert [(r["width"], r["height"]) for r in result["renditions"]] == [(320, 180), (160, 90)]
+    assert list(result["manifests"]) == ["hls"] and result["segment_format"] == "ts"
+    assert all(r["bandwidth"] > 0 and r["playlist"] for r in result["renditions"])
+
+
+def test_a_refused_ladder_exits_1_with_the_servers_detail(
+    service: Service, clips: dict[str, Path]
+) -> None:
+    file_id = succeeded(videoforge(service, "upload", str(clips["noaudio"]))).strip()
+    line = failed(videoforge(service, "transcode", file_id, "-f", "mp4", "--ladder", "auto"))
+    assert line == "videoforge: a ladder needs format hls, dash or cmaf; mp4 is one rendition"
+    both = ("-f", "hls", "--ladder", "auto", "--rendition", "320:180")
+    line = failed(videoforge(service, "transcode", file_id, *both))
+    assert line == "videoforge: give either ladder or renditions, not both"

@@ -1,6 +1,7 @@
 """The client of the `videoforge` commands: wire format (pure), and its HTTP behaviour over
 httpx.MockTransport: errors as one line, the event stream and its polling fallback,
-streamed uploads and all-or-nothing downloads."""
+streamed uploads and all-or-nothing downloads; the transcode requests the commands build and
+how a finished ladder is shown."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
-from videoforge.client import render
+from videoforge.cli import cli
+from videoforge.client import api, render, renditions
 from videoforge.client.api import Client, transport_message
 from videoforge.client.protocol import (
     ClientError,
@@ -23,6 +26,7 @@ from videoforge.client.protocol import (
     error_message,
     is_finished,
     parse_sse,
+    transcode_body,
 )
 
 SERVER = "http://vf.test:8000"
@@ -345,3 +349,188 @@ def test_brackets_in_names_and_errors_are_printed_as_they_are() -> None:
     with render.bytes_shown(shown, "uploading [/x].mp4", True, 10) as moved:
         moved(10, 10)
     assert "uploading [/x].mp4" in shown.export_text()
+
+
+# --- transcode requests and ladders ---
+
+LADDER_RESULT: dict[str, Any] = {
+    "format": "cmaf",
+    "width": 640,
+    "height": 360,
+    "size_bytes": 552384,
+    "segment_seconds": 6,
+    "segment_format": "fmp4",
+    "renditions": [
+        {"width": 640, "height": 360, "bandwidth": 1826813, "average_bandwidth": 826813,
+         "codecs": "avc1.64001e,mp4a.40.2", "frame_rate": 30.0,
+         "playlist": "/videos/stream/x-ea6d_v0.m3u8"},
+        {"width": 426, "height": 240, "bandwidth": 383753, "average_bandwidth": 383753,
+         "codecs": "avc1.640015,mp4a.40.2", "frame_rate": 29.97,
+         "playlist": "/videos/stream/x-ea6d_v1.m3u8"},
+    ],
+    "manifests": {"hls": "/videos/stream/x.m3u8", "dash": "/videos/stream/x-ea6d.mpd"},
+    "stream_url": "/videos/stream/x.m3u8",
+    "download_url": "/videos/download/x.m3u8",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "body"),
+    [
+        (("mp4", "1280:720"), {}, {"format": "mp4", "resolution": "1280:720", "upscale": False}),
+        (("cmaf",), {"ladder": "auto"}, {"format": "cmaf", "ladder": "auto", "upscale": False}),
+        (("dash",), {}, {"format": "dash", "upscale": False}),
+        (
+            ("hls", "1920:1080"),
+            {"ladder": "auto", "segment_format": "ts", "upscale": True},
+            {"format": "hls", "resolution": "1920:1080", "ladder": "auto",
+             "segment_format": "ts", "upscale": True},
+        ),
+        (
+            ("hls",),
+            {"renditions": ("1280:720", "640:360")},
+            {"format": "hls", "renditions": ["1280:720", "640:360"], "upscale": False},
+        ),
+    ],
+)  # fmt: skip
+def test_transcode_body_carries_only_what_was_given(
+    args: tuple[str, ...], kwargs: dict[str, Any], body: dict[str, Any]
+) -> None:
+    assert transcode_body(*args, **kwargs) == body
+
+
+def cli_against(
+    monkeypatch: pytest.MonkeyPatch, handler: Handler, *args: str
+) -> tuple[Any, list[httpx.Request]]:
+    """Run `videoforge ARGS` in-process, its Client talking to `handler`; the result and the
+    requests it sent."""
+    sent: list[httpx.Request] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return handler(request)
+
+    def client(server_url: str, api_key: str | None = None) -> Client:
+        return Client(server_url, api_key, httpx.MockTransport(recording), poll_interval_s=0)
+
+    monkeypatch.setattr(api, "Client", client)
+    return CliRunner().invoke(cli, [*args, "--server", SERVER]), sent
+
+
+def started(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"task_id": "t1", "file_id": "f1", "status": "processing"})
+
+
+@pytest.mark.parametrize(
+    ("options", "body"),
+    [
+        (["-f", "cmaf", "--ladder", "auto"], {"format": "cmaf", "ladder": "auto"}),
+        (
+            ["-f", "hls", "--rendition", "1280:720", "--rendition", "640:360",
+             "--segment-format", "ts"],
+            {"format": "hls", "renditions": ["1280:720", "640:360"], "segment_format": "ts"},
+        ),
+        (
+            ["-f", "dash", "-r", "1920:1080", "--ladder", "auto", "--upscale"],
+            {"format": "dash", "resolution": "1920:1080", "ladder": "auto", "upscale": True},
+        ),
+        (["-f", "webm", "-r", "854:-2"], {"format": "webm", "resolution": "854:-2"}),
+    ],
+)  # fmt: skip
+def test_transcode_options_become_the_request_body(
+    monkeypatch: pytest.MonkeyPatch, options: list[str], body: dict[str, Any]
+) -> None:
+    result, sent = cli_against(monkeypatch, started, "transcode", "f1", *options)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "t1\n"
+    assert sent[0].url.path == "/videos/transcode/f1"
+    assert json.loads(sent[0].content) == {"upscale": False, **body}
+
+
+def test_a_refused_ladder_is_the_servers_detail_and_exit_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(request: httpx.Request) -> httpx.Response:
+        detail = "a ladder needs format hls, dash or cmaf; mp4 is one rendition"
+        return httpx.Response(422, json={"detail": detail})
+
+    result, _ = cli_against(
+        monkeypatch, refused, "transcode", "f1", "-f", "mp4", "--ladder", "auto"
+    )
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        "videoforge: a ladder needs format hls, dash or cmaf; mp4 is one rendition\n"
+    )
+
+
+def finished_ladder(request: httpx.Request) -> httpx.Response:
+    if request.method == "POST":
+        return started(request)
+    if request.url.path.endswith("/events"):
+        return httpx.Response(404, json={"detail": "no stream here"})  # polling takes over
+    return httpx.Response(200, json=task("SUCCESS", 2, status="completed", result=LADDER_RESULT))
+
+
+def test_wait_on_a_ladder_prints_its_renditions_and_absolute_manifest_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    args = ("transcode", "f1", "-f", "cmaf", "--ladder", "auto", "--wait")
+    result, _ = cli_against(monkeypatch, finished_ladder, *args)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[-2:] == [
+        f"hls   {SERVER}/videos/stream/x.m3u8",
+        f"dash  {SERVER}/videos/stream/x-ea6d.mpd",
+    ]
+    table = "\n".join(lines[:-2])
+    assert "640x360" in table and "1.8 Mb/s" in table and "827 kb/s" in table
+    assert "426x240" in table and "avc1.640015,mp4a.40.2" in table and "29.97 fps" in table
+    assert "cmaf: 2 renditions, fmp4 segments of 6 s" in table
+
+
+def test_wait_json_on_a_ladder_is_the_raw_final_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("transcode", "f1", "-f", "cmaf", "--ladder", "auto", "--wait", "--json")
+    result, _ = cli_against(monkeypatch, finished_ladder, *args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["result"] == LADDER_RESULT
+    assert result.stderr == ""
+
+
+def test_rendition_rows_and_manifest_lines() -> None:
+    assert renditions.rendition_rows(LADDER_RESULT) == [
+        ("640x360", "1.8 Mb/s", "827 kb/s", "avc1.64001e,mp4a.40.2", "30 fps"),
+        ("426x240", "384 kb/s", "384 kb/s", "avc1.640015,mp4a.40.2", "29.97 fps"),
+    ]
+    text = renditions.manifest_text(LADDER_RESULT, lambda path: absolute_url(SERVER, path))
+    assert text == (f"hls   {SERVER}/videos/stream/x.m3u8\ndash  {SERVER}/videos/stream/x-ea6d.mpd")
+    dash_only = {**LADDER_RESULT, "manifests": {"dash": "/videos/stream/y.mpd?exp=1&sig=ab"}}
+    assert renditions.manifest_text(dash_only, str) == "dash  /videos/stream/y.mpd?exp=1&sig=ab"
+    assert renditions.is_ladder(LADDER_RESULT) and not renditions.is_ladder({"width": 2})
+    assert not renditions.is_ladder(None)
+
+
+def test_bitrate_and_frame_rate_text() -> None:
+    bitrates = [850_400, 999_999, 1_000_000, 4_249_999, 0, None, "1000"]
+    assert [renditions.bitrate_text(b) for b in bitrates] == [
+        "850 kb/s", "1.0 Mb/s", "1.0 Mb/s", "4.2 Mb/s", "", "", "",
+    ]  # fmt: skip
+    frame_rates = [30.0, 29.97002997, 23.976, 60, 0, None]
+    assert [renditions.frame_rate_text(f) for f in frame_rates] == [
+        "30 fps", "29.97 fps", "23.976 fps", "60 fps", "", "",
+    ]  # fmt: skip
+
+
+def test_the_renditions_table_fits_a_narrow_screen_with_every_size() -> None:
+    console = Console(width=60, record=True)
+    console.print(renditions.renditions_table(LADDER_RESULT))
+    shown = console.export_text()
+    assert "640x360" in shown and "426x240" in shown and "frame" in shown
+
+
+def test_the_status_of_a_ladder_names_its_renditions_and_manifests() -> None:
+    body = task("SUCCESS", 1, status="completed", format="cmaf", resolution="auto",
+                renditions=["640x360", "426x240"], attempts=1, result=LADDER_RESULT)  # fmt: skip
+    rows = dict(render.status_rows(body, lambda path: absolute_url(SERVER, path)))
+    assert rows["renditions"] == "640x360, 426x240"
+    assert rows["hls manifest"] == f"{SERVER}/videos/stream/x.m3u8"
+    assert rows["dash manifest"] == f"{SERVER}/videos/stream/x-ea6d.mpd"

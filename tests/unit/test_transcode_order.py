@@ -7,7 +7,7 @@ import pytest
 
 from videoforge.errors import InvalidRequest
 from videoforge.models import MediaInfo, OutputFormat, SegmentFormat
-from videoforge.submit import TranscodeOrder, check_order, plan_renditions
+from videoforge.submit import TranscodeOrder, asked_for, check_order, plan_renditions
 
 HLS, DASH, CMAF, MP4 = OutputFormat.HLS, OutputFormat.DASH, OutputFormat.CMAF, OutputFormat.MP4
 SOURCE = MediaInfo(
@@ -65,3 +65,18 @@ def test_planned_rungs() -> None:
     assert sizes(TranscodeOrder(DASH, "1280:720")) == ["1280x720"]
     assert sizes(TranscodeOrder(HLS, renditions=["640:360", "1280:720"])) == ["1280x720",
                                                                              "640x360"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("order", "asked"),
+    [
+        (TranscodeOrder(DASH), "auto"),
+        (TranscodeOrder(CMAF), "auto"),
+        (TranscodeOrder(HLS, segment_format=SegmentFormat.FMP4), "auto"),
+        (TranscodeOrder(HLS, "1280x720", ladder="auto"), "auto"),
+        (TranscodeOrder(DASH, "1280x720"), "1280:720"),
+        (TranscodeOrder(HLS, renditions=["1280x720", "640:360"]), "1280:720,640:360"),
+    ],
+)
+def test_the_record_says_what_a_ladder_asked_for(order: TranscodeOrder, asked: str) -> None:
+    assert asked_for(order) == asked

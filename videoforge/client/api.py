@@ -107,10 +107,10 @@ class Client:
             files = {"file": (path.name, reader, "application/octet-stream")}
             return self._json("POST", "/videos/upload", files=files, timeout=UPLOAD_TIMEOUT)
 
-    def transcode(self, file_id: str, resolution: str, format: str, upscale: bool = False) -> JSON:
-        """Start a transcode of an uploaded file; the answer names the task."""
-        body = {"resolution": resolution, "format": format, "upscale": upscale}
-        return self._json("POST", f"/videos/transcode/{_segment(file_id)}", json=body)
+    def transcode(self, file_id: str, order: JSON) -> JSON:
+        """Start a transcode of an uploaded file, as `order` (a `transcode_body`) asks; the
+        answer names the task."""
+        return self._json("POST", f"/videos/transcode/{_segment(file_id)}", json=order)
 
     def status(self, task_id: str) -> JSON:
         """A task's status, as GET /videos/task/{task_id} shows it."""

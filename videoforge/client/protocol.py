@@ -1,11 +1,12 @@
-"""What the client knows of the API's wire format: Server-Sent Events framing, error bodies,
-server-relative URLs and task states; and ClientError, the one failure a command reports.
+"""What the client knows of the API's wire format: the transcode request, Server-Sent Events
+framing, error bodies, server-relative URLs and task states; and ClientError, the one failure
+a command reports.
 Pure functions over text and dicts: no HTTP library here, so commands load it only to talk."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -51,6 +52,28 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerEvent]:
             event = value
         elif field == "data":
             data.append(value)
+
+
+def transcode_body(
+    format: str,
+    resolution: str | None = None,
+    *,
+    upscale: bool = False,
+    ladder: str | None = None,
+    renditions: Sequence[str] = (),
+    segment_format: str | None = None,
+) -> JSON:
+    """The body of POST /videos/transcode/{file_id}, with only the fields given: the server
+    applies its defaults and judges the combinations (a 422 says what is wrong)."""
+    given = {
+        "resolution": resolution,
+        "ladder": ladder,
+        "renditions": list(renditions) or None,
+        "segment_format": segment_format,
+    }
+    return {"format": format, "upscale": upscale} | {
+        field: value for field, value in given.items() if value is not None
+    }
 
 
 def one_line(text: str) -> str:

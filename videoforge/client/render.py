@@ -109,6 +109,8 @@ def status_rows(body: JSON, url: Callable[[str], str]) -> Iterator[tuple[str, st
         yield "progress", progress_text(progress)
     yield "format", str(body.get("format", ""))
     yield "resolution", str(body.get("resolution", ""))
+    if body.get("renditions"):  # a ladder's planned sizes
+        yield "renditions", ", ".join(map(str, body["renditions"]))
     yield "file", str(body.get("file_id", ""))
     yield "output", str(body.get("output_name", ""))
     if result:
@@ -120,6 +122,8 @@ def status_rows(body: JSON, url: Callable[[str], str]) -> Iterator[tuple[str, st
     for field in ("stream_url", "download_url"):
         if result.get(field):
             yield field.replace("_", " "), url(result[field])
+    for kind, path in (result.get("manifests") or {}).items():
+        yield f"{kind} manifest", url(path)
     yield "updated", when(body.get("updated_at"))
 
 
