@@ -111,3 +111,23 @@ def assert_plays(page: Page) -> dict[str, Any]:
     )
     assert state["error"] is None
     return state
+
+
+def save_key(page: Page, key: str) -> None:
+    """Give the page an API key through its key panel (shown once the API answers 401)."""
+    page.wait_for_selector("#key-panel:not([hidden])")
+    page.fill("#api-key", key)
+    page.click("#key-form button")
+    page.wait_for_selector("#key-panel", state="hidden")
+
+
+def play_from_list(page: Page, task_id: str) -> None:
+    """Press Play on a finished job's row in the page's list of recent jobs."""
+    row = page.locator(f'#jobs tbody tr[data-task-id="{task_id}"]')
+    row.locator(".badge.SUCCESS").wait_for(timeout=DONE_S * 1000)
+    row.locator("button", has_text="Play").click()
+
+
+def choose_quality(page: Page, label: str) -> None:
+    """Press the quality menu's button whose label holds `label` ("Auto", "240p")."""
+    page.locator("#quality button", has_text=label).click()

@@ -22,6 +22,8 @@ CHECKOUT_NODE_MODULES = Path(__file__).parents[2] / "node_modules"
 # Served name -> path inside node_modules. Only these files, so nothing else there is reachable.
 VENDOR_FILES = {
     "hls.min.js": "hls.js/dist/hls.min.js",
+    # dash.js's modern (ES2020) build; the page loads it on its first DASH playback.
+    "dash.all.min.js": "dashjs/dist/modern/umd/dash.all.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }

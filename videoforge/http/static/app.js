@@ -1,5 +1,6 @@
-// The videoforge page: upload, transcode with live progress, play, list, delete.
-// Plain browser JavaScript with no build step; hls.js is served from the server's npm install.
+// The videoforge page: upload, transcode with live progress, list, delete (playing is in
+// player.js). Plain browser JavaScript with no build step; the players come from the server's
+// npm install.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -10,7 +11,14 @@ const STATUS_WORDS = {
 };
 const KEY_STORAGE = "videoforge.apiKey";
 const LIST_REFRESH_MS = 5000;
-let hls = null; // the hls.js instance playing now, if any
+// What a ladder of each format is, for the hint under the form. DASH and CMAF are always
+// ladders; HLS is one only with "Ladder: auto" (otherwise one MPEG-TS rendition, as ever).
+const LADDERS = {
+  hls: "an HLS master playlist over fMP4 segments",
+  dash: "a DASH manifest over fMP4 segments",
+  cmaf: "one set of CMAF segments with an HLS master playlist and a DASH manifest",
+};
+const ALWAYS_LADDERS = new Set(["dash", "cmaf"]);
 
 // ---- talking to the API -------------------------------------------------------------------
 
@@ -157,8 +165,28 @@ async function busy(work) {
   }
 }
 
+function transcodeBody() {
+  // "auto" is the source-aware ladder; with DASH or CMAF a size caps the ladder's top rung.
+  const format = $("#format").value;
+  const size = $("#resolution").value;
+  if (size === "auto") return { format, ladder: "auto" };
+  return ALWAYS_LADDERS.has(format) ? { format, ladder: "auto", resolution: size } : { format, resolution: size };
+}
+
+function updateChoice() {
+  const format = $("#format").value;
+  const size = $("#resolution");
+  // MP4 and WebM are one file, never a ladder: the choice goes back to the default size.
+  size.querySelector("option[value=auto]").disabled = !(format in LADDERS);
+  if (size.selectedOptions[0].disabled) size.value = [...size.options].find((o) => o.defaultSelected).value;
+  const top = size.value === "auto" ? "the source's size" : size.selectedOptions[0].textContent.split(" ")[0];
+  $("#choice-hint").textContent = size.value === "auto" || ALWAYS_LADDERS.has(format)
+    ? `An adaptive ladder of sizes up to ${top}, never upscaled: ${LADDERS[format]}.`
+    : `One ${format === "hls" ? "HLS stream (MPEG-TS)" : `${format.toUpperCase()} file`} that fits ${top}.`;
+}
+
 async function transcodeAndPlay(fileId, title) {
-  const body = { resolution: $("#resolution").value, format: $("#format").value };
+  const body = transcodeBody();
   const job = await api(`/videos/transcode/${fileId}`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
@@ -170,38 +198,6 @@ async function transcodeAndPlay(fileId, title) {
   }
   play(final, title);
 }
-
-// ---- playing ------------------------------------------------------------------------------
-
-function play(status, title) {
-  const video = $("#player");
-  const result = status.result;
-  if (hls) { hls.destroy(); hls = null; }
-  video.removeAttribute("src");
-  $("#player-card").hidden = false;
-  $("#player-title").textContent = title || "Result";
-  $("#output-info").textContent = `${result.width}×${result.height} ${status.format.toUpperCase()} · ${formatBytes(result.size_bytes)}`;
-  $("#download-link").href = result.download_url;
-  $("#download-link").textContent = downloadLabel(status.format);
-  if (status.format !== "hls") {
-    video.src = result.stream_url;
-  } else if (window.Hls && window.Hls.isSupported()) {
-    hls = new window.Hls();
-    hls.on(window.Hls.Events.ERROR, (_, data) => data.fatal && showError(`Playback failed: ${data.details}`));
-    hls.loadSource(result.stream_url);
-    hls.attachMedia(video);
-  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
-    video.src = result.stream_url; // Safari plays HLS natively
-  } else {
-    showError("This browser cannot play HLS, and hls.js did not load (run `make install` on the server).");
-  }
-  $("#player-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
-}
-
-$("#player").addEventListener("error", (e) => {
-  const err = e.target.error;
-  if (err) showError(`Playback failed: ${err.message || `media error ${err.code}`}`);
-});
 
 // ---- lists --------------------------------------------------------------------------------
 
@@ -230,7 +226,7 @@ function renderJobs(jobs, names) {
     const row = body.insertRow();
     row.dataset.taskId = job.task_id;
     const file = cell(row, names[job.file_id] || job.file_id.slice(0, 8), "name");
-    cell(row, `${job.format.toUpperCase()} ${job.result ? `${job.result.width}×${job.result.height}` : job.resolution.replace(":", "×")}`);
+    cell(row, describeOutput(job));
     const state = cell(row);
     const badge = document.createElement("span");
     badge.className = `badge ${job.state}`;
@@ -257,9 +253,15 @@ function renderJobs(jobs, names) {
   }
 }
 
-function downloadLabel(format) {
-  // An HLS output is a playlist plus segments: its download is the playlist alone.
-  return format === "hls" ? "Playlist (.m3u8)" : "Download";
+function describeOutput(job) {
+  // A ladder by its rungs (planned ones until it is done), one rendition by its size.
+  const format = job.format.toUpperCase();
+  const rungs = job.result ? job.result.renditions : job.renditions && job.renditions.map((r) => {
+    const [width, height] = r.split("x").map(Number);
+    return { width, height };
+  });
+  if (rungs) return `${format} ${rungs.map((r) => sizeLabel(r.width, r.height)).join(" ")}`;
+  return `${format} ${job.result ? `${job.result.width}×${job.result.height}` : job.resolution.replace(":", "×")}`;
 }
 
 function renderFiles(files) {
@@ -354,6 +356,8 @@ drop.addEventListener("drop", (e) => {
 });
 $("#file").addEventListener("change", (e) => chooseFile(e.target.files[0]));
 $("#submit-form").addEventListener("submit", submit);
+$("#format").addEventListener("change", updateChoice);
+$("#resolution").addEventListener("change", updateChoice);
 $("#refresh").addEventListener("click", refreshLists);
 $("#key-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -362,5 +366,6 @@ $("#key-form").addEventListener("submit", (e) => {
   refreshLists();
 });
 
+updateChoice();
 refreshLists();
 setInterval(() => document.visibilityState === "visible" && refreshLists(), LIST_REFRESH_MS);
