@@ -154,3 +154,15 @@ def test_mpd_rewrite_sees_unescaped_values() -> None:
 
     rewrite_mpd(MPD.replace("_v0_init.mp4", "_v0_init.mp4?a=1&amp;b=2"), keep)
     assert "s-1a2b3c4d_v0_init.mp4?a=1&b=2" in seen
+
+
+def test_a_one_rung_mpd_reads_size_and_codecs_from_its_adaptation_set() -> None:
+    # The packager moves attributes all Representations share up to the AdaptationSet.
+    one_rung = """<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><Period>
+      <AdaptationSet contentType="video" width="176" height="144" codecs="avc1.64000c">
+        <Representation id="0" bandwidth="90000"/>
+      </AdaptationSet>
+    </Period></MPD>"""
+    assert dash_representations(one_rung) == [
+        {"width": 176, "height": 144, "bandwidth": 90000, "codecs": "avc1.64000c"}
+    ]

@@ -83,7 +83,9 @@ def _rewritten_manifest(
     other manifests name (rendition playlists) and MPD templates stay on the API."""
     settings = services.engine.settings
     storage = services.engine.storage
-    stem = attempt_stem(filename)
+    # The stem of the object served: a job's public name (a master, or the MPD of DASH
+    # alone) has none of its own, and MPD templates cannot be signed one name at a time.
+    stem = attempt_stem(key.removeprefix(output_key("")))
     signing_key = services.keys.signing_key() if expires is not None else b""
 
     def rewrite(uri: str) -> str:

@@ -48,17 +48,21 @@ def hls_variants(master: str) -> list[dict[str, Any]]:
 
 
 def dash_representations(mpd: str) -> list[dict[str, Any]]:
-    """Each video Representation of an MPD: size, bandwidth, codecs (audio's added)."""
+    """Each video Representation of an MPD: size, bandwidth, codecs (audio's added).
+    Size and codecs may sit on the AdaptationSet instead (the packager puts them there when
+    one Representation has them alone, or all share them): Representations inherit them."""
     root = ElementTree.fromstring(mpd)  # noqa: S314 (our packager's MPD, never user input)
-    videos, audio_codecs, audio_bandwidth = [], "", 0
+    videos: list[dict[str, str]] = []
+    audio_codecs, audio_bandwidth = "", 0
     for adaptation in root.iter(f"{_MPD_NS}AdaptationSet"):
         kind = adaptation.get("contentType", "")
         for representation in adaptation.iter(f"{_MPD_NS}Representation"):
+            found = {**adaptation.attrib, **representation.attrib}
             if kind == "audio":
-                audio_codecs = representation.get("codecs", "")
-                audio_bandwidth = int(representation.get("bandwidth", 0))
+                audio_codecs = found.get("codecs", "")
+                audio_bandwidth = int(found.get("bandwidth", 0))
             elif kind == "video":
-                videos.append(representation)
+                videos.append(found)
     return [
         {
             "width": int(video.get("width", 0)),
