@@ -11,9 +11,12 @@ from videoforge.models import MediaInfo
 # PQ and HLG to SDR BT.709: linearise with the source's own transfer and BT.2020 primaries,
 # convert primaries in float, compress highlights (hable keeps mid-tones), and return to
 # BT.709 limited range. zscale needs the input's properties named: probes of HDR10 files
-# carry them, but a decoder does not always attach them to frames.
+# carry them, but a decoder does not always attach them to frames. The output's primaries
+# are named too (p=bt2020): zscale takes unnamed output properties from the frame, and a
+# source tagged only with its transfer (primaries "unknown") made it fail with "no path
+# between colorspaces" (bt2020 in, unknown out).
 _TONEMAP = (
-    "zscale=tin={transfer}:min=bt2020nc:pin=bt2020:rin=tv:t=linear:npl=100",
+    "zscale=tin={transfer}:min=bt2020nc:pin=bt2020:rin=tv:t=linear:p=bt2020:npl=100",
     "format=gbrpf32le",
     "zscale=p=bt709",
     "tonemap=tonemap=hable:desat=0",

@@ -156,8 +156,45 @@ def main_video(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
 def _still(stream: dict[str, Any]) -> bool:
     if (stream.get("disposition") or {}).get("attached_pic"):
         return True  # cover art: a picture attached to the file, shown as a stream
+    frames = _frame_count(stream)
+    if frames is not None:
+        return frames <= 1
+    # Matroska and WebM declare no frame count, only when a track ends (ffmpeg's DURATION
+    # tag; the end, not the length: a still 21 ms in, after the audio priming, "ends" at 61 ms).
+    # A track that ends within about one frame of its start is a still.
+    end, rate = _tag_seconds(stream, "DURATION"), _rate(stream)
+    if end is None or rate <= 0:
+        return False
+    start = max(0.0, _float(stream.get("start_time")))
+    return (end - start) * rate < 1.5
+
+
+def _frame_count(stream: dict[str, Any]) -> int | None:
+    """nb_frames (MP4, MOV), else mkvmerge's NUMBER_OF_FRAMES statistics tag; None if the
+    file does not say."""
     frames = str(stream.get("nb_frames", ""))
-    return frames.isdigit() and int(frames) <= 1
+    if frames.isdigit():
+        return int(frames)
+    tagged = _tag(stream, "NUMBER_OF_FRAMES")
+    return int(tagged) if tagged is not None and tagged.isdigit() else None
+
+
+def _tag(stream: dict[str, Any], name: str) -> str | None:
+    """A stream tag by name, also in mkvmerge's per-language form (`DURATION-eng`)."""
+    for key, value in (stream.get("tags") or {}).items():
+        if str(key).upper().partition("-")[0] == name:
+            return str(value)
+    return None
+
+
+def _tag_seconds(stream: dict[str, Any], name: str) -> float | None:
+    """A Matroska time tag ("00:00:03.023000000") in seconds; None if absent or unreadable."""
+    parts = (_tag(stream, name) or "").split(":")
+    try:
+        hours, minutes, seconds = (float(part) for part in parts)
+    except ValueError:
+        return None
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _real_audio(stream: dict[str, Any]) -> bool:
