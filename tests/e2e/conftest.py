@@ -9,7 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.ladder_jobs import full_dash, full_hls, ladder_sources, ladders
 from tests.e2e.service import Service, transcode, upload, wait_for
+
+# The ladder jobs the test_ladder_* modules share, exposed here once so that each runs once.
+__all__ = ["full_dash", "full_hls", "ladder_sources", "ladders"]  # fixtures, used by name
 
 
 @pytest.fixture(scope="session")

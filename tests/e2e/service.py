@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from videoforge.runtime.processes import free_port
 
@@ -110,6 +112,38 @@ def wait_for(
             return seen[-1], seen
         time.sleep(0.2)
     raise AssertionError(f"task {task_id} stuck: {seen[-1] if seen else None}")
+
+
+def submit(client: httpx.Client, file_id: str, **body: Any) -> dict[str, Any]:
+    """POST a transcode request with any body (ladders, renditions, segment formats)."""
+    response = client.post(f"/videos/transcode/{file_id}", json=body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def wait_success(client: httpx.Client, task_id: str, timeout_s: float = 300) -> dict[str, Any]:
+    final, _ = wait_for(client, task_id, timeout_s=timeout_s)
+    assert final["state"] == "SUCCESS", final
+    return final
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A service that requires API keys and runs jobs inline: one per test module that
+    imports this fixture."""
+    folder = tmp_path_factory.mktemp("locked")
+    service = Service(folder, API_KEYS_REQUIRED="true", VIDEOFORGE_EXECUTOR="inline")
+    yield service.start()
+    service.stop()
+
+
+def keys(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
+    """`videoforge keys ...` against a service (create, list, revoke)."""
+    return subprocess.run(
+        [sys.executable, "-m", "videoforge.cli", "keys", *args],
+        env=service.env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
 
 
 def children(pid: int) -> set[int]:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import m3u8
-import pytest
 from playwright.sync_api import Browser
 
 from tests.e2e.browser import (
@@ -20,26 +17,11 @@ from tests.e2e.browser import (
     submit,
     wait_until_done,
 )
-from tests.e2e.service import Service, transcode, upload, wait_for
+from tests.e2e.service import Service, keys, locked, transcode, upload, wait_for
 from tests.e2e.test_cli import cli_env, command
 
-__all__ = ["browser", "playwright"]  # fixtures, used by name
+__all__ = ["browser", "locked", "playwright"]  # fixtures, used by name
 KEY_REQUIRED = "an API key is required: send Authorization: Bearer <key> or X-API-Key"
-
-
-@pytest.fixture(scope="module")
-def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    folder = tmp_path_factory.mktemp("locked")
-    service = Service(folder, API_KEYS_REQUIRED="true", VIDEOFORGE_EXECUTOR="inline")
-    yield service.start()
-    service.stop()
-
-
-def keys(service: Service, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "videoforge.cli", "keys", *args],
-        env=service.env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
 
 
 def test_requests_without_a_valid_key_are_401(locked: Service) -> None:

@@ -5,8 +5,6 @@ made-up or borrowed signatures are refused."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,35 +13,16 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.e2e.service import Service, upload
-from tests.e2e.test_ladder import (
-    dash_tracks,
-    get,
-    name_of,
-    parse_mpd,
-    parse_playlist,
-    read_hls,
-    submit,
-    wait_success,
-)
+from tests.e2e.ladder_checks import dash_tracks, get, name_of, parse_mpd, parse_playlist, read_hls
+from tests.e2e.service import Service, keys, locked, submit, upload, wait_success
 
+__all__ = ["locked"]  # a fixture, used by name
 _MPD_TEMPLATE = re.compile(r'\b(?:initialization|media)="([^"]*)"')
 
 
 @pytest.fixture(scope="module")
-def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    folder = tmp_path_factory.mktemp("locked-ladder")
-    service = Service(folder, API_KEYS_REQUIRED="true", VIDEOFORGE_EXECUTOR="inline")
-    yield service.start()
-    service.stop()
-
-
-@pytest.fixture(scope="module")
 def bearer(locked: Service) -> Iterator[httpx.Client]:
-    created = subprocess.run(
-        [sys.executable, "-m", "videoforge.cli", "keys", "create", "ladder"],
-        env=locked.env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    created = keys(locked, "create", "ladder")
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
     with httpx.Client(

@@ -26,8 +26,7 @@ from tests.e2e.browser import (
     wait_until_done,
     watched,
 )
-from tests.e2e.service import Service, transcode, upload, wait_for
-from tests.e2e.test_auth import keys, locked
+from tests.e2e.service import Service, keys, locked, transcode, upload, wait_for
 from tests.e2e.test_page import only_local
 
 __all__ = ["browser", "locked", "playwright", "watched"]  # fixtures, used by name

@@ -8,17 +8,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
-from tests.e2e.service import upload
-from tests.e2e.test_ladder import (
-    dash_tracks,
-    get,
-    name_of,
-    parse_mpd,
-    parse_playlist,
-    read_hls,
-    submit,
-    wait_success,
-)
+from tests.e2e.ladder_checks import dash_tracks, get, name_of, parse_mpd, parse_playlist, read_hls
+from tests.e2e.service import submit, upload, wait_success
 from tests.topology.cluster import BUCKET
 from tests.topology.conftest import Cluster
 from tests.topology.test_topology import s3_keys, second_api
