@@ -24,6 +24,9 @@ from videoforge.outputs import attempt_name
 from videoforge.storage import Storage, discard, output_key, source_key
 
 OnLine = Callable[[str], None]
+# An attempt's scratch dir: the fetched source, and what is published from OUT_DIR.
+SOURCE_FILE = "source"
+OUT_DIR = "out"
 PROGRESS_WRITE_INTERVAL_S = 1.0
 # Room for the input, the output and ffmpeg's own files, relative to the input's size.
 DISK_NEED_FACTOR = 3
@@ -49,19 +52,19 @@ def run_attempt(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Out
 
 
 def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:
-    source = workdir / "source"
+    source = workdir / SOURCE_FILE
     _check_disk(engine, job, workdir)
     engine.storage.fetch_file(source_key(job.file_id), source)
     media = sources.probe_checked(engine, source)
     stem = Path(attempt_name(job.output_name, attempt_tag)).stem
-    outdir = workdir / "out"
+    outdir = workdir / OUT_DIR
     outdir.mkdir()
     on_progress = _progress_writer(job.task_id, media.duration_s, engine, guard)
     started = time.monotonic()
     if job.renditions:
-        main_name, facts = _encode_ladder(job, media, source, stem, engine, on_progress)
+        main_name, facts = _encode_ladder(job, media, workdir, stem, engine, on_progress)
     else:
-        main_name, facts = _encode_single(job, media, source, stem, engine, on_progress)
+        main_name, facts = _encode_single(job, media, workdir, stem, engine, on_progress)
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
     keys, size_bytes = publish(outdir, main_name, engine.storage)
@@ -81,11 +84,11 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
 
 
 def _encode_single(
-    job: Job, media: MediaInfo, source: Path, stem: str, engine: Engine, on_progress: OnLine
+    job: Job, media: MediaInfo, workdir: Path, stem: str, engine: Engine, on_progress: OnLine
 ) -> tuple[str, dict[str, Any]]:
     settings = engine.settings
     plan = command.EncodePlan(
-        input_path=source,
+        input_path=workdir / SOURCE_FILE,
         stem=stem,
         format=job.format,
         width=job.width,
@@ -97,12 +100,12 @@ def _encode_single(
         threads=settings.job_threads,
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
-    _run_ffmpeg(argv, source.parent / "out", engine, on_progress)
+    _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
     return plan.output_name, {}
 
 
 def _encode_ladder(
-    job: Job, media: MediaInfo, source: Path, stem: str, engine: Engine, on_progress: OnLine
+    job: Job, media: MediaInfo, workdir: Path, stem: str, engine: Engine, on_progress: OnLine
 ) -> tuple[str, dict[str, Any]]:
     """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
     segments and writes the manifests (see media.ladder_encode and media.packaging)."""
@@ -112,7 +115,7 @@ def _encode_ladder(
     renditions = tuple(job.renditions or ())
     has_audio = media.audio_codec is not None
     encode = ladder_encode.LadderPlan(
-        input_path=source,
+        input_path=workdir / SOURCE_FILE,
         renditions=renditions,
         has_audio=has_audio,
         prep=VideoPrep.of(media),
@@ -123,7 +126,7 @@ def _encode_ladder(
     package = packaging.PackagePlan(
         stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4
     )
-    encoded, outdir = source.parent / ladder_encode.ENCODED_DIR, source.parent / "out"
+    encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
     encoded.mkdir()
     _run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, on_progress)
     argv = packaging.package_argv(binaries.packager, package)
