@@ -54,8 +54,8 @@ def test_one_decode_splits_to_every_rung_and_the_audio_is_encoded_once() -> None
     assert (value(rung0, "-maxrate"), value(rung0, "-bufsize")) == ("3000k", "6000k")
     assert (value(rung1, "-maxrate"), value(rung1, "-bufsize")) == ("800k", "1600k")
     assert value(rung0, "-level:v") == "3.1" and value(rung1, "-level:v") == "3.0"
-    # The job's threads are shared by pixels, each rung at least one.
-    assert (value(rung0, "-threads"), value(rung1, "-threads")) == ("3", "1")
+    # Every rung gets the job's threads: the top rung sets the pace.
+    assert (value(rung0, "-threads"), value(rung1, "-threads")) == ("4", "4")
 
 
 def test_a_silent_source_has_no_audio_output_and_threads_default_to_ffmpegs() -> None:

@@ -31,7 +31,10 @@ class LadderPlan:
     prep: VideoPrep = field(default_factory=VideoPrep)
     x264_preset: str = "veryfast"
     max_pixels: int = 7680 * 4320
-    # Encoder threads for the whole job, shared among rungs by their pixel counts.
+    # Encoder threads of each rung (0: ffmpeg's choice). Each rung gets the job's count:
+    # the rungs run side by side and the top one sets the pace, so splitting the count
+    # among them (measured: the top rung on one thread) made a ladder slower than
+    # separate jobs; the smaller rungs use less CPU on their own.
     threads: int = 0
 
 
@@ -75,15 +78,7 @@ def _rung_output(plan: LadderPlan, index: int, rung: Rendition) -> list[str]:
         "-level:v", h264_level(rung.width, rung.height, fps, rung.maxrate_kbps),
         *KEYFRAME_CLOCK,
         *plan.prep.color_tags(),
-        *threads_argv(_rung_threads(plan, rung)),
+        *threads_argv(plan.threads),
         "-an", "-map_metadata", "-1", "-map_chapters", "-1",
         "-f", "mp4", rung_file(index),
     ]  # fmt: skip
-
-
-def _rung_threads(plan: LadderPlan, rung: Rendition) -> int:
-    """A rung's share of the job's threads, by its pixels (at least one)."""
-    if plan.threads <= 0:
-        return 0
-    total = sum(r.width * r.height for r in plan.renditions)
-    return max(1, round(plan.threads * rung.width * rung.height / total))
