@@ -57,9 +57,10 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     engine.storage.fetch_file(source_key(job.file_id), source)
     media = sources.probe_checked(engine, source)
     stem = Path(attempt_name(job.output_name, attempt_tag)).stem
+    duration_s = job.clip.duration_s if job.clip else media.duration_s
     outdir = workdir / OUT_DIR
     outdir.mkdir()
-    on_progress = _progress_writer(job.task_id, media.duration_s, engine, guard)
+    on_progress = _progress_writer(job.task_id, duration_s, engine, guard)
     started = time.monotonic()
     if job.renditions:
         main_name, facts = _encode_ladder(job, media, workdir, stem, engine, on_progress)
@@ -74,10 +75,10 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
         "format": job.format.value,
         "width": job.width,
         "height": job.height,
-        "duration_s": media.duration_s,
+        "duration_s": round(duration_s, 3),
         "size_bytes": size_bytes,
         "encode_seconds": round(encode_s, 2),
-        "speed": round(media.duration_s / encode_s, 2) if encode_s > 0 else None,
+        "speed": round(duration_s / encode_s, 2) if encode_s > 0 else None,
         **facts,
     }
     return Outcome(result, main_name, keys)
@@ -98,6 +99,7 @@ def _encode_single(
         max_pixels=settings.max_input_pixels,
         prep=VideoPrep.of(media),
         threads=settings.job_threads,
+        clip=job.clip,
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
     _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
@@ -122,6 +124,7 @@ def _encode_ladder(
         x264_preset=settings.x264_preset,
         max_pixels=settings.max_input_pixels,
         threads=settings.job_threads,
+        clip=job.clip,
     )
     package = packaging.PackagePlan(
         stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4

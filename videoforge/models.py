@@ -130,6 +130,18 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class Clip:
+    """The part of the source a job encodes, in seconds of the source."""
+
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
 class Rendition:
     """One rung of a ladder, planned at submission: its size and its bitrate cap."""
 
@@ -163,6 +175,8 @@ class Job:
     # A ladder's rungs, highest first (None: one rendition of width x height, as ever).
     renditions: list[Rendition] | None = None
     segment_format: SegmentFormat | None = None
+    # Only this part of the source (None: all of it).
+    clip: Clip | None = None
     state: JobState = JobState.PENDING
     attempts: int = 0
     progress: Progress | None = None

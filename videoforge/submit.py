@@ -9,7 +9,15 @@ from videoforge import sources
 from videoforge.engine import Services
 from videoforge.errors import InvalidRequest, VideoforgeError
 from videoforge.media import ladder, plan
-from videoforge.models import Job, JobState, MediaInfo, OutputFormat, Rendition, SegmentFormat
+from videoforge.models import (
+    Clip,
+    Job,
+    JobState,
+    MediaInfo,
+    OutputFormat,
+    Rendition,
+    SegmentFormat,
+)
 from videoforge.outputs import job_output_name
 
 
@@ -23,6 +31,8 @@ class TranscodeOrder:
     ladder: str | None = None
     renditions: list[str] | None = None
     segment_format: SegmentFormat | None = None
+    start_s: float | None = None
+    end_s: float | None = None
 
     @property
     def wants_ladder(self) -> bool:
@@ -41,6 +51,7 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
     source = sources.lookup(services.engine, file_id)
     task_id = str(uuid.uuid4())
     fmt = order.format
+    clip = plan_clip(order, source.media.duration_s)
     renditions = plan_renditions(order, source.media) if order.wants_ladder else None
     if renditions:
         width, height = renditions[0].width, renditions[0].height
@@ -60,6 +71,7 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
         upscale=order.upscale,
         renditions=renditions,
         segment_format=(order.segment_format or SegmentFormat.FMP4) if renditions else None,
+        clip=clip,
     )
     # Saved before it is queued, so a fast worker always finds the record.
     services.engine.jobs.create(job)
@@ -97,6 +109,22 @@ def check_order(order: TranscodeOrder) -> None:
         raise InvalidRequest(f"resolution is required for {order.format.value}")
     if order.resolution is not None and order.renditions is not None:
         raise InvalidRequest("give either resolution or renditions, not both")
+
+
+def plan_clip(order: TranscodeOrder, duration_s: float) -> Clip | None:
+    """The part of the source to encode: [start_s, end_s), each defaulting to the ends."""
+    if order.start_s is None and order.end_s is None:
+        return None
+    start_s = order.start_s or 0.0
+    end_s = duration_s if order.end_s is None else order.end_s
+    for name, value in (("start_s", start_s), ("end_s", end_s)):
+        if value < 0 or value > duration_s:
+            raise InvalidRequest(
+                f"{name} must be within the video (0 to {duration_s:g} s), got {value:g}"
+            )
+    if end_s <= start_s:
+        raise InvalidRequest(f"end_s must be after start_s, got {start_s:g} to {end_s:g}")
+    return Clip(start_s, end_s)
 
 
 def plan_renditions(order: TranscodeOrder, media: MediaInfo) -> list[Rendition]:

@@ -8,7 +8,7 @@ import pytest
 
 from videoforge.media.command import EncodePlan, transcode_argv
 from videoforge.media.probe import probe_argv
-from videoforge.models import OutputFormat
+from videoforge.models import Clip, OutputFormat
 
 FFMPEG = "/opt/ffmpeg/bin/ffmpeg"
 
@@ -181,3 +181,12 @@ def test_unusual_input_path_stays_one_file_argument() -> None:
 def test_size_goes_into_the_scale_filter() -> None:
     argv = transcode_argv(FFMPEG, make_plan(OutputFormat.WEBM, width=404, height=720))
     assert option(argv, "-vf") == "scale=404:720:flags=bicubic,setsar=1"
+
+
+def test_a_clip_seeks_and_limits_the_input_before_opening_it() -> None:
+    argv = transcode_argv(FFMPEG, make_plan(OutputFormat.MP4, clip=Clip(1.5, 4.25)))
+    at = argv.index("-i")
+    # Input options (before -i): exact cuts of audio and video together.
+    assert argv[at - 4 : at] == ["-ss", "1.500", "-t", "2.750"]
+    assert argv.count("-ss") == 1 and argv.count("-t") == 1
+    assert "-ss" not in transcode_argv(FFMPEG, make_plan(OutputFormat.MP4))

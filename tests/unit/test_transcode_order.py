@@ -3,11 +3,19 @@ the rungs a ladder request plans."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from videoforge.errors import InvalidRequest
 from videoforge.models import MediaInfo, OutputFormat, SegmentFormat
-from videoforge.submit import TranscodeOrder, asked_for, check_order, plan_renditions
+from videoforge.submit import (
+    TranscodeOrder,
+    asked_for,
+    check_order,
+    plan_clip,
+    plan_renditions,
+)
 
 HLS, DASH, CMAF, MP4 = OutputFormat.HLS, OutputFormat.DASH, OutputFormat.CMAF, OutputFormat.MP4
 SOURCE = MediaInfo(
@@ -80,3 +88,36 @@ def test_planned_rungs() -> None:
 )
 def test_the_record_says_what_a_ladder_asked_for(order: TranscodeOrder, asked: str) -> None:
     assert asked_for(order) == asked
+
+
+@pytest.mark.parametrize(
+    ("start_s", "end_s", "expected"),
+    [
+        (None, None, None),
+        (1.0, 4.0, (1.0, 4.0)),
+        (None, 4.0, (0.0, 4.0)),
+        (2.0, None, (2.0, 10.0)),  # to the end of the 10 s source
+        (0.0, 10.0, (0.0, 10.0)),
+    ],
+)
+def test_a_clip_is_its_window_with_open_ends_at_the_source_ends(
+    start_s: float | None, end_s: float | None, expected: tuple[float, float] | None
+) -> None:
+    clip = plan_clip(TranscodeOrder(MP4, "640:360", start_s=start_s, end_s=end_s), 10.0)
+    assert (None if clip is None else (clip.start_s, clip.end_s)) == expected
+
+
+@pytest.mark.parametrize(
+    ("start_s", "end_s", "message"),
+    [
+        (3.0, 3.0, "end_s must be after start_s, got 3 to 3"),
+        (4.0, 2.0, "end_s must be after start_s"),
+        (1.0, 10.5, "end_s must be within the video (0 to 10 s), got 10.5"),
+        (11.0, None, "start_s must be within the video"),
+    ],
+)
+def test_bad_clips_are_refused_in_words(
+    start_s: float | None, end_s: float | None, message: str
+) -> None:
+    with pytest.raises(InvalidRequest, match=re.escape(message)):
+        plan_clip(TranscodeOrder(MP4, "640:360", start_s=start_s, end_s=end_s), 10.0)

@@ -84,6 +84,8 @@ def task_status(job: Job) -> TaskStatus:
         format=job.format,
         resolution=job.resolution,
         renditions=[f"{r.width}x{r.height}" for r in job.renditions] if job.renditions else None,
+        start_s=job.clip.start_s if job.clip else None,
+        end_s=job.clip.end_s if job.clip else None,
         attempts=job.attempts,
         progress=_progress(job),
         result=job.result if job.state is JobState.SUCCESS else None,

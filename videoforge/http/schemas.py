@@ -82,6 +82,13 @@ class TranscodeRequest(BaseModel):
         "players; the default for a single resolution)",
     )
 
+    start_s: float | None = Field(
+        default=None, ge=0, description="Clip: where to start, in seconds of the source (0)"
+    )
+    end_s: float | None = Field(
+        default=None, gt=0, description="Clip: where to end, in seconds of the source (its end)"
+    )
+
     def order(self) -> TranscodeOrder:
         return TranscodeOrder(**self.model_dump())
 
@@ -114,6 +121,8 @@ class TaskStatus(BaseModel):
     renditions: list[str] | None = Field(
         default=None, description="A ladder's planned sizes, highest first"
     )
+    start_s: float | None = Field(default=None, description="A clip's start in the source")
+    end_s: float | None = Field(default=None, description="A clip's end in the source")
     attempts: int
     progress: ProgressBody | None = None
     result: dict[str, Any] | None = None

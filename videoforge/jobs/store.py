@@ -34,7 +34,15 @@ from videoforge.jobs.scripts import (
     REQUEUE_IF_UNCHANGED,
     UPDATE_IF_ACTIVE,
 )
-from videoforge.models import Job, JobState, OutputFormat, Progress, Rendition, SegmentFormat
+from videoforge.models import (
+    Clip,
+    Job,
+    JobState,
+    OutputFormat,
+    Progress,
+    Rendition,
+    SegmentFormat,
+)
 from videoforge.outputs import parse_output_name
 
 log = logging.getLogger(__name__)
@@ -274,6 +282,8 @@ def _decode(raw: dict[Any, Any]) -> Job:
     data["format"] = OutputFormat(data["format"])
     if data.get("renditions"):
         data["renditions"] = [Rendition(**rung) for rung in data["renditions"]]
+    if data.get("clip"):
+        data["clip"] = Clip(**data["clip"])
     if data.get("segment_format"):
         data["segment_format"] = SegmentFormat(data["segment_format"])
     if "width" not in data:  # a record from before the planned size was stored in it

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.probe import INPUT_GUARDS
-from videoforge.models import OutputFormat
+from videoforge.models import Clip, OutputFormat
 
 HLS_SEGMENT_S = 6
 KEYFRAME_INTERVAL_S = 2  # divides HLS_SEGMENT_S, so every segment starts on a keyframe
@@ -36,6 +36,7 @@ class EncodePlan:
     # Encoder threads (0: ffmpeg's choice, one per core), sized so jobs sharing a host
     # do not each take every core.
     threads: int = 0
+    clip: Clip | None = None
 
     @property
     def output_name(self) -> str:
@@ -45,7 +46,7 @@ class EncodePlan:
 def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     """The whole ffmpeg command for one plan."""
     return [
-        *input_argv(ffmpeg, plan.input_path, plan.max_pixels),
+        *input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip),
         *_maps(plan),
         "-vf",
         _video_filter(plan),
@@ -55,8 +56,11 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     ]
 
 
-def input_argv(ffmpeg: str, input_path: Path, max_pixels: int) -> list[str]:
-    """Everything before the outputs: quiet, machine-readable progress, the guarded input."""
+def input_argv(
+    ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None
+) -> list[str]:
+    """Everything before the outputs: quiet, machine-readable progress, the guarded input
+    (only the clip's part of it, when there is one)."""
     return [
         ffmpeg,
         "-hide_banner",
@@ -74,9 +78,19 @@ def input_argv(ffmpeg: str, input_path: Path, max_pixels: int) -> list[str]:
         # A second guard against decompression bombs: the decoder refuses bigger frames.
         "-max_pixels",
         str(max_pixels),
+        *_window(clip),
         "-i",
         f"file:{input_path}",
     ]
+
+
+def _window(clip: Clip | None) -> list[str]:
+    if clip is None:
+        return []
+    # As input options: ffmpeg seeks to the keyframe before start_s, then decodes and drops
+    # frames up to it, so a re-encode starts on the exact frame, and audio and video are
+    # cut at the same time. Output timestamps start at 0, so the keyframe clock does too.
+    return ["-ss", f"{clip.start_s:.3f}", "-t", f"{clip.duration_s:.3f}"]
 
 
 def threads_argv(threads: int) -> list[str]:

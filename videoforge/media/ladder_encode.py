@@ -11,7 +11,7 @@ from pathlib import Path
 from videoforge.media.command import AAC_AUDIO, KEYFRAME_CLOCK, input_argv, threads_argv
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.ladder import h264_level
-from videoforge.models import Rendition
+from videoforge.models import Clip, Rendition
 
 ENCODED_DIR = "encoded"
 AUDIO_FILE = "audio.mp4"
@@ -36,6 +36,7 @@ class LadderPlan:
     # among them (measured: the top rung on one thread) made a ladder slower than
     # separate jobs; the smaller rungs use less CPU on their own.
     threads: int = 0
+    clip: Clip | None = None
 
 
 def rung_file(index: int) -> str:
@@ -44,7 +45,7 @@ def rung_file(index: int) -> str:
 
 def ladder_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
     """The ffmpeg command, run in ENCODED_DIR: one MP4 per rung, and AUDIO_FILE."""
-    argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels)]
+    argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip)]
     argv += ["-filter_complex", _graph(plan)]
     for index, rung in enumerate(plan.renditions):
         argv += _rung_output(plan, index, rung)
