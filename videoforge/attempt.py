@@ -4,6 +4,7 @@ publish. This is the only place that knows the order of those steps."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import time
 from collections.abc import Callable
@@ -15,13 +16,15 @@ from videoforge import sources, workspace
 from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.lease import Guard
-from videoforge.media import command, ladder_encode, packaging, run
+from videoforge.media import command, ladder_encode, packaging, passthrough, run
 from videoforge.media import manifests as manifests_reader
 from videoforge.media.filters import VideoPrep
 from videoforge.media.progress import ProgressParser
-from videoforge.models import Job, JobState, MediaInfo, Progress, SegmentFormat
-from videoforge.outputs import attempt_name
-from videoforge.storage import Storage, discard, output_key, source_key
+from videoforge.models import Job, JobState, MediaInfo, OutputFormat, Progress, SegmentFormat
+from videoforge.outputs import attempt_name, publish
+from videoforge.storage import source_key
+
+log = logging.getLogger(__name__)
 
 OnLine = Callable[[str], None]
 # An attempt's scratch dir: the fetched source, and what is published from OUT_DIR.
@@ -61,11 +64,12 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     outdir = workdir / OUT_DIR
     outdir.mkdir()
     on_progress = _progress_writer(job.task_id, duration_s, engine, guard)
+    copy = _passthrough(job, media, source, engine)
     started = time.monotonic()
     if job.renditions:
-        main_name, facts = _encode_ladder(job, media, workdir, stem, engine, on_progress)
+        main_name, facts = _encode_ladder(job, media, workdir, stem, engine, on_progress, copy)
     else:
-        main_name, facts = _encode_single(job, media, workdir, stem, engine, on_progress)
+        main_name, facts = _encode_single(job, media, workdir, stem, engine, on_progress, copy)
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
     keys, size_bytes = publish(outdir, main_name, engine.storage)
@@ -79,13 +83,49 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
         "size_bytes": size_bytes,
         "encode_seconds": round(encode_s, 2),
         "speed": round(duration_s / encode_s, 2) if encode_s > 0 else None,
+        "video_passthrough": copy.video,
         **facts,
     }
     return Outcome(result, main_name, keys)
 
 
+@dataclass(frozen=True)
+class Copy:
+    """What an attempt copies from the source instead of encoding (passthrough)."""
+
+    video: bool = False
+    audio: bool = False
+
+
+def _passthrough(job: Job, media: MediaInfo, source: Path, engine: Engine) -> Copy:
+    """Copy the source's video when it is fit to stream at the size asked (and its audio
+    when that is AAC-LC); clips and WebM are always encoded."""
+    if not job.passthrough or job.clip or job.format is OutputFormat.WEBM:
+        return Copy()
+    top = job.renditions[0] if job.renditions else None
+    size = (top.width, top.height) if top else (job.width, job.height)
+    reason = passthrough.unfit_reason(media, size)
+    if reason is None:
+        argv = passthrough.keyframes_argv(engine.binaries.ffprobe, source, media.video_index)
+        gap_s = passthrough.max_keyframe_gap_s(run.run_ffprobe(argv, engine.binaries),
+                                               media.duration_s)  # fmt: skip
+        if gap_s > passthrough.MAX_KEYFRAME_GAP_S:
+            reason = f"keyframes are up to {gap_s:.1f} s apart"
+    if reason is not None:
+        log.info("task %s: the video is encoded: %s", job.task_id, reason)
+        return Copy()
+    log.info("task %s: the source's video is fit to stream: copied", job.task_id)
+    return Copy(video=True, audio=passthrough.audio_copyable(media))
+
+
 def _encode_single(
-    job: Job, media: MediaInfo, workdir: Path, stem: str, engine: Engine, on_progress: OnLine
+    job: Job,
+    media: MediaInfo,
+    workdir: Path,
+    stem: str,
+    engine: Engine,
+    on_progress: OnLine,
+    copy: Copy,
 ) -> tuple[str, dict[str, Any]]:
     settings = engine.settings
     plan = command.EncodePlan(
@@ -100,6 +140,8 @@ def _encode_single(
         prep=VideoPrep.of(media),
         threads=settings.job_threads,
         clip=job.clip,
+        copy_video=copy.video,
+        copy_audio=copy.audio,
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
     _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
@@ -107,7 +149,13 @@ def _encode_single(
 
 
 def _encode_ladder(
-    job: Job, media: MediaInfo, workdir: Path, stem: str, engine: Engine, on_progress: OnLine
+    job: Job,
+    media: MediaInfo,
+    workdir: Path,
+    stem: str,
+    engine: Engine,
+    on_progress: OnLine,
+    copy: Copy,
 ) -> tuple[str, dict[str, Any]]:
     """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
     segments and writes the manifests (see media.ladder_encode and media.packaging)."""
@@ -125,6 +173,8 @@ def _encode_ladder(
         max_pixels=settings.max_input_pixels,
         threads=settings.job_threads,
         clip=job.clip,
+        copy_top=copy.video,
+        copy_audio=copy.audio,
     )
     package = packaging.PackagePlan(
         stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4
@@ -195,25 +245,3 @@ def _progress_writer(task_id: str, duration_s: float, engine: Engine, guard: Gua
             engine.jobs.update(task_id, state=JobState.PROGRESS, progress=snapshot)
 
     return on_line
-
-
-def publish(outdir: Path, main_name: str, storage: Storage) -> tuple[list[str], int]:
-    """Upload every output file, media first, then manifests, the main one (video, master
-    playlist or MPD) last: once one is visible, everything it refers to already is.
-    Returns the keys written and their total size."""
-    files = sorted(
-        (p for p in outdir.iterdir() if p.is_file() and p.name != main_name),
-        key=lambda p: (p.suffix in (".m3u8", ".mpd"), p.name),  # segments before manifests
-    )
-    files.append(outdir / main_name)
-    if not files[-1].is_file():
-        raise MediaError(f"FFmpeg error: {main_name} was not produced")
-    published: list[str] = []
-    try:
-        for path in files:
-            storage.put_file(output_key(path.name), path)
-            published.append(output_key(path.name))
-    except BaseException:
-        discard(storage, published)  # a failed attempt leaves nothing for readers to find
-        raise
-    return published, sum(path.stat().st_size for path in files)

@@ -92,6 +92,15 @@ class MediaInfo:
     field_order: str = ""
     # The transfer function: "smpte2084" (PQ) and "arib-std-b67" (HLG) are HDR.
     color_transfer: str = ""
+    # What passthrough needs to know (see media.passthrough): the coded form of the video
+    # and audio, and whether the file keeps one frame rate.
+    pix_fmt: str = ""
+    video_profile: str = ""
+    video_bitrate_bps: int = 0
+    square_pixels: bool = True
+    constant_rate: bool = True
+    audio_profile: str = ""
+    audio_channels: int = 0
 
     @property
     def interlaced(self) -> bool:
@@ -177,6 +186,8 @@ class Job:
     segment_format: SegmentFormat | None = None
     # Only this part of the source (None: all of it).
     clip: Clip | None = None
+    # The source's video may be copied when it is fit (see media.passthrough).
+    passthrough: bool = True
     state: JobState = JobState.PENDING
     attempts: int = 0
     progress: Progress | None = None

@@ -1,4 +1,5 @@
-"""Finished outputs: how they are named, which objects make one up, and removing them.
+"""Finished outputs: how they are named, publishing them, which objects make one up, and
+removing them.
 
 The one definition of an output's name. A job's output is
 `{file_id}_{width}x{height}_{task12}.{ext}`: the file it came from, its planned size and 12
@@ -13,11 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from videoforge.errors import NotFound
+from videoforge.errors import MediaError, NotFound
 from videoforge.media.manifests import playlist_uris
 from videoforge.models import OutputFormat
-from videoforge.storage import Storage, output_key
+from videoforge.storage import Storage, discard, output_key
 
 CONTENT_TYPES = {
     "m3u8": "application/vnd.apple.mpegurl",
@@ -124,3 +126,25 @@ def remove_output(storage: Storage, output_name: str) -> None:
     retry after a storage failure still finds the rest."""
     for key in object_keys(storage, output_name):
         storage.delete(key)
+
+
+def publish(outdir: Path, main_name: str, storage: Storage) -> tuple[list[str], int]:
+    """Upload every output file, media first, then manifests, the main one (video, master
+    playlist or MPD) last: once one is visible, everything it refers to already is.
+    Returns the keys written and their total size."""
+    files = sorted(
+        (p for p in outdir.iterdir() if p.is_file() and p.name != main_name),
+        key=lambda p: (p.suffix in (".m3u8", ".mpd"), p.name),  # segments before manifests
+    )
+    files.append(outdir / main_name)
+    if not files[-1].is_file():
+        raise MediaError(f"FFmpeg error: {main_name} was not produced")
+    published: list[str] = []
+    try:
+        for path in files:
+            storage.put_file(output_key(path.name), path)
+            published.append(output_key(path.name))
+    except BaseException:
+        discard(storage, published)  # a failed attempt leaves nothing for readers to find
+        raise
+    return published, sum(path.stat().st_size for path in files)

@@ -33,6 +33,7 @@ class TranscodeOrder:
     segment_format: SegmentFormat | None = None
     start_s: float | None = None
     end_s: float | None = None
+    passthrough: str = "auto"
 
     @property
     def wants_ladder(self) -> bool:
@@ -72,6 +73,7 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
         renditions=renditions,
         segment_format=(order.segment_format or SegmentFormat.FMP4) if renditions else None,
         clip=clip,
+        passthrough=order.passthrough != "never",
     )
     # Saved before it is queued, so a fast worker always finds the record.
     services.engine.jobs.create(job)

@@ -70,6 +70,22 @@ VIDEO_FIXTURES = {
 }
 
 
+CODING_FIELDS = (
+    "pix_fmt", "video_profile", "video_bitrate_bps", "square_pixels", "constant_rate",
+    "audio_profile", "audio_channels",
+)  # fmt: skip
+
+
+def test_how_the_streams_are_coded() -> None:
+    info = parse_probe(fixture_text("h264_aac_16x9"))
+    video, audio = fixture_data("h264_aac_16x9")["streams"]
+    assert (info.pix_fmt, info.video_profile) == ("yuv420p", video["profile"])
+    assert info.video_bitrate_bps == int(video["bit_rate"]) > 0
+    assert info.square_pixels and info.constant_rate
+    assert (info.audio_profile, info.audio_channels) == (audio["profile"], audio["channels"])
+    assert not parse_probe(fixture_text("anamorphic_sar2")).square_pixels
+
+
 @pytest.mark.parametrize(("name", "expected"), VIDEO_FIXTURES.items())
 def test_parse_recorded_video(name: str, expected: tuple[Any, ...]) -> None:
     duration, width, height, vcodec, acodec, fmt, rotation, display, fps, streams = expected
@@ -90,6 +106,8 @@ def test_parse_recorded_video(name: str, expected: tuple[Any, ...]) -> None:
         audio_index=1 if acodec else None,
         field_order=fixture_data(name)["streams"][0].get("field_order", ""),
         color_transfer=fixture_data(name)["streams"][0].get("color_transfer", ""),
+        # How the streams are coded: checked on their own below.
+        **{field: getattr(info, field) for field in CODING_FIELDS},
     )
     assert info.display_size == display
     assert info.size_bytes > 0

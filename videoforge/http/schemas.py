@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
@@ -87,6 +87,13 @@ class TranscodeRequest(BaseModel):
     )
     end_s: float | None = Field(
         default=None, gt=0, description="Clip: where to end, in seconds of the source (its end)"
+    )
+
+    passthrough: Literal["auto", "never"] = Field(
+        default="auto",
+        description="`auto`: copy the source's video when it is already fit to stream at the "
+        "size asked (H.264 8-bit 4:2:0, no scaling, CFR <= 60 fps, keyframes <= 10 s apart, "
+        "<= 8 Mbit/s at 1080p); `never`: always encode",
     )
 
     def order(self) -> TranscodeOrder:

@@ -37,6 +37,9 @@ class EncodePlan:
     # do not each take every core.
     threads: int = 0
     clip: Clip | None = None
+    # Passthrough (see media.passthrough): the source's video, or audio, is copied.
+    copy_video: bool = False
+    copy_audio: bool = False
 
     @property
     def output_name(self) -> str:
@@ -48,8 +51,7 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     return [
         *input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip),
         *_maps(plan),
-        "-vf",
-        _video_filter(plan),
+        *([] if plan.copy_video else ["-vf", _video_filter(plan)]),
         *_codecs(plan),
         *threads_argv(plan.threads),
         *_muxer(plan),
@@ -129,6 +131,11 @@ def _codecs(plan: EncodePlan) -> list[str]:
     if plan.format is OutputFormat.HLS:
         video += KEYFRAME_CLOCK
     video += plan.prep.color_tags()
+    if plan.copy_video:
+        # The source's own packets: HLS segments are then cut on its keyframes.
+        video = ["-c:v", "copy"]
+    if plan.copy_audio:
+        audio = ["-c:a", "copy"]
     return video + (audio if plan.has_audio else ["-an"])
 
 

@@ -37,6 +37,10 @@ class LadderPlan:
     # separate jobs; the smaller rungs use less CPU on their own.
     threads: int = 0
     clip: Clip | None = None
+    # Passthrough (see media.passthrough): the top rung is the source's video, copied, and
+    # the other rungs take their keyframes where the source has them; the audio is copied.
+    copy_top: bool = False
+    copy_audio: bool = False
 
 
 def rung_file(index: int) -> str:
@@ -46,24 +50,38 @@ def rung_file(index: int) -> str:
 def ladder_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
     """The ffmpeg command, run in ENCODED_DIR: one MP4 per rung, and AUDIO_FILE."""
     argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip)]
-    argv += ["-filter_complex", _graph(plan)]
-    for index, rung in enumerate(plan.renditions):
-        argv += _rung_output(plan, index, rung)
+    encoded = _encoded(plan)
+    if encoded:
+        argv += ["-filter_complex", _graph(plan, encoded)]
+    if plan.copy_top:
+        argv += ["-map", plan.prep.video_map, "-c:v", "copy", *_UNTAGGED, "-f", "mp4",
+                 rung_file(0)]  # fmt: skip
+    for index in encoded:
+        argv += _rung_output(plan, index, plan.renditions[index])
     if plan.has_audio:
-        argv += [
-            "-map", plan.prep.audio_map, "-vn", *AAC_AUDIO,
-            "-map_metadata", "-1", "-map_chapters", "-1", "-f", "mp4", AUDIO_FILE,
-        ]  # fmt: skip
+        audio = ["-c:a", "copy"] if plan.copy_audio else AAC_AUDIO
+        argv += ["-map", plan.prep.audio_map, "-vn", *audio, *_UNTAGGED, "-f", "mp4", AUDIO_FILE]
     return argv
 
 
-def _graph(plan: LadderPlan) -> str:
+_UNTAGGED = ["-map_metadata", "-1", "-map_chapters", "-1"]
+# With a copied top rung the keyframes are the source's (at most 10 s apart): the encoded
+# rungs put theirs at the same times and nowhere else, so every rung cuts alike.
+_SOURCE_KEYFRAMES = ["-force_key_frames", "source", "-sc_threshold", "0", "-g", "1200"]
+
+
+def _encoded(plan: LadderPlan) -> list[int]:
+    """The rungs ffmpeg encodes (all but a copied top one)."""
+    return list(range(1 if plan.copy_top else 0, len(plan.renditions)))
+
+
+def _graph(plan: LadderPlan, encoded: list[int]) -> str:
     """`[0:1]prep,split=3[s0][s1][s2];[s0]scale=..[v0];...`: one decode feeds every rung."""
-    count = len(plan.renditions)
     source = f"[{plan.prep.video_map}]"
-    head = ",".join([*plan.prep.chain(), f"split={count}"])
-    graph = [source + head + "".join(f"[s{i}]" for i in range(count))]
-    for index, rung in enumerate(plan.renditions):
+    head = ",".join([*plan.prep.chain(), f"split={len(encoded)}"])
+    graph = [source + head + "".join(f"[s{i}]" for i in encoded)]
+    for index in encoded:
+        rung = plan.renditions[index]
         graph.append(f"[s{index}]{scale(rung.width, rung.height)},format=yuv420p[v{index}]")
     return ";".join(graph)
 
@@ -77,9 +95,8 @@ def _rung_output(plan: LadderPlan, index: int, rung: Rendition) -> list[str]:
         # Browsers only play 8-bit 4:2:0 H.264; the level tells players what the rung needs.
         "-pix_fmt", "yuv420p", "-profile:v", "high",
         "-level:v", h264_level(rung.width, rung.height, fps, rung.maxrate_kbps),
-        *KEYFRAME_CLOCK,
+        *(_SOURCE_KEYFRAMES if plan.copy_top else KEYFRAME_CLOCK),
         *plan.prep.color_tags(),
         *threads_argv(plan.threads),
-        "-an", "-map_metadata", "-1", "-map_chapters", "-1",
-        "-f", "mp4", rung_file(index),
+        "-an", *_UNTAGGED, "-f", "mp4", rung_file(index),
     ]  # fmt: skip

@@ -140,7 +140,26 @@ def parse_probe(text: str) -> MediaInfo:
         audio_index=_index(audio) if audio else None,
         field_order=str(video.get("field_order", "")),
         color_transfer=str(video.get("color_transfer", "")),
+        **_coding(video, audio, fmt),
     )
+
+
+def _coding(
+    video: dict[str, Any], audio: dict[str, Any] | None, fmt: dict[str, Any]
+) -> dict[str, Any]:
+    """The MediaInfo fields on how the streams are coded (what passthrough checks)."""
+    # A stream's own bit_rate when the container has one; MKV has none, so the file's.
+    bitrate = _float(video.get("bit_rate")) or _float(fmt.get("bit_rate"))
+    rates = {str(video.get(key, "")) for key in ("avg_frame_rate", "r_frame_rate")}
+    return {
+        "pix_fmt": str(video.get("pix_fmt", "")),
+        "video_profile": str(video.get("profile", "")),
+        "video_bitrate_bps": int(bitrate),
+        "square_pixels": _sample_aspect(video) == 1.0,
+        "constant_rate": len(rates) == 1,
+        "audio_profile": str(audio.get("profile", "")) if audio else "",
+        "audio_channels": int(audio.get("channels") or 0) if audio else 0,
+    }
 
 
 def main_video(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
