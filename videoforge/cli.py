@@ -1,5 +1,5 @@
 """The `videoforge` command: serve (all-in-one), api, worker, keys; and the client commands
-(submit, status, download...) from videoforge.client.commands."""
+(submit, status, download, thumbnail...) from videoforge.client.commands."""
 
 from __future__ import annotations
 

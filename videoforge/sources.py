@@ -18,7 +18,7 @@ from videoforge.media import probe, run
 from videoforge.models import JobState, MediaInfo, SourceFile
 from videoforge.outputs import remove_output
 from videoforge.settings import Settings
-from videoforge.storage import discard, meta_key, source_key
+from videoforge.storage import discard, meta_key, preview_prefix, source_key
 
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
@@ -90,6 +90,9 @@ def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
         if job.state is JobState.SUCCESS:
             remove_output(engine.storage, job.published_name or job.output_name)
     engine.storage.delete(source_key(file_id))
+    # Thumbnails and animations made on demand (listed first: deleting while paging).
+    for key in [key for key, _ in engine.storage.list_keys(preview_prefix(file_id))]:
+        engine.storage.delete(key)
     catalog.remove(file_id)
     engine.jobs.delete_finished(file_id, jobs)
     engine.storage.delete(meta_key(file_id))

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from videoforge.cli import cli
 from videoforge.client import api, render, renditions
-from videoforge.client.api import Client, transport_message
+from videoforge.client.api import Client
 from videoforge.client.protocol import (
     ClientError,
     ServerEvent,
@@ -28,6 +28,7 @@ from videoforge.client.protocol import (
     parse_sse,
     transcode_body,
 )
+from videoforge.client.transfers import transport_message
 
 SERVER = "http://vf.test:8000"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -277,6 +278,90 @@ def test_a_failed_download_leaves_no_file(tmp_path: Path, response: httpx.Respon
     assert list(tmp_path.iterdir()) == []
 
 
+def jpeg(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, content=JPEG, headers={"content-type": "image/jpeg"})
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+
+
+@pytest.mark.parametrize(
+    ("options", "route", "query", "saved"),
+    [
+        ([], "/videos/f1/thumbnail.jpg", {}, "f1.jpg"),
+        (["-o", "."], "/videos/f1/thumbnail.jpg", {}, "f1.jpg"),
+        (["--time", "2.5", "-o", "shot.png"], "/videos/f1/thumbnail.png", {"time": "2.5"},
+         "shot.png"),
+        (["--width", "320", "--time", "0", "-o", "poster.WebP"], "/videos/f1/thumbnail.webp",
+         {"time": "0.0", "width": "320"}, "poster.WebP"),
+        (["-o", "still.jpeg"], "/videos/f1/thumbnail.jpg", {}, "still.jpeg"),
+        (["-o", "still"], "/videos/f1/thumbnail.jpg", {}, "still"),
+    ],
+)  # fmt: skip
+def test_thumbnail_asks_for_the_type_of_its_file_and_saves_it(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    options: list[str],
+    route: str,
+    query: dict[str, str],
+    saved: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result, sent = cli_against(monkeypatch, jpeg, "thumbnail", "f1", *options)
+    assert result.exit_code == 0, result.output
+    assert [(r.method, r.url.path, dict(r.url.params)) for r in sent] == [("GET", route, query)]
+    assert Path(result.stdout.strip()).resolve() == (tmp_path / saved).resolve()
+    assert [p.name for p in tmp_path.iterdir()] == [saved]
+    assert (tmp_path / saved).read_bytes() == JPEG
+
+
+def test_thumbnail_json_names_the_file_its_size_and_type(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    dest = tmp_path / "a b" / "poster.jpg"
+    dest.parent.mkdir()
+    result, sent = cli_against(monkeypatch, jpeg, "thumbnail", "f/1", "-o", str(dest), "--json")
+    assert result.exit_code == 0, result.output
+    assert sent[0].url.raw_path == b"/videos/f%2F1/thumbnail.jpg"
+    assert json.loads(result.stdout) == {
+        "path": str(dest), "bytes": len(JPEG), "content_type": "image/jpeg",
+    }  # fmt: skip
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (httpx.Response(422, json={"detail": "time must be within the video (0 to 4 s), got 9"}),
+         "time must be within the video (0 to 4 s), got 9"),
+        (httpx.Response(404, json={"detail": "no file f1"}), "no file f1"),
+        (httpx.Response(401, json={"detail": "an API key is required"}),
+         "an API key is required"),
+        (httpx.Response(200, headers={"content-length": "9999"}, stream=BrokenStream(b"\xff\xd8")),
+         f"lost the connection to videoforge at {SERVER}: connection reset by peer"),
+    ],
+)  # fmt: skip
+def test_a_failed_thumbnail_is_one_line_and_leaves_no_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, response: httpx.Response, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result, _ = cli_against(monkeypatch, lambda request: response, "thumbnail", "f1", "--time", "9")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"videoforge: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_thumbnail_of_an_unknown_type_is_refused_before_asking(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result, sent = cli_against(monkeypatch, jpeg, "thumbnail", "f1", "-o", str(tmp_path / "x.gif"))
+    assert result.exit_code == 1 and sent == []
+    assert result.stderr == (
+        "videoforge: cannot save a thumbnail as .gif: name the file .jpg, .png or .webp\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- what the commands show ---
 
 
@@ -391,6 +476,16 @@ LADDER_RESULT: dict[str, Any] = {
             {"renditions": ("1280:720", "640:360")},
             {"format": "hls", "renditions": ["1280:720", "640:360"], "upscale": False},
         ),
+        (
+            ("mp4", "640:360"),
+            {"start_s": 1.0, "end_s": 3.5},
+            {"format": "mp4", "resolution": "640:360", "upscale": False,
+             "start_s": 1.0, "end_s": 3.5},
+        ),
+        (("webm", "640:360"), {"start_s": 0.0}, {"format": "webm", "resolution": "640:360",
+                                                 "upscale": False, "start_s": 0.0}),
+        (("hls", "640:360"), {"end_s": 2}, {"format": "hls", "resolution": "640:360",
+                                            "upscale": False, "end_s": 2}),
     ],
 )  # fmt: skip
 def test_transcode_body_carries_only_what_was_given(
@@ -435,6 +530,11 @@ def started(request: httpx.Request) -> httpx.Response:
             {"format": "dash", "resolution": "1920:1080", "ladder": "auto", "upscale": True},
         ),
         (["-f", "webm", "-r", "854:-2"], {"format": "webm", "resolution": "854:-2"}),
+        (
+            ["-f", "mp4", "-r", "640:360", "--start", "1", "--end", "3.25"],
+            {"format": "mp4", "resolution": "640:360", "start_s": 1.0, "end_s": 3.25},
+        ),
+        (["-f", "cmaf", "--end", "2.5"], {"format": "cmaf", "end_s": 2.5}),
     ],
 )  # fmt: skip
 def test_transcode_options_become_the_request_body(
@@ -460,6 +560,35 @@ def test_a_refused_ladder_is_the_servers_detail_and_exit_1(
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == (
         "videoforge: a ladder needs format hls, dash or cmaf; mp4 is one rendition\n"
+    )
+
+
+def test_submit_sends_start_and_end_and_shows_a_refusal_as_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"\0" * 1000)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/videos/upload":
+            return httpx.Response(200, json={"file_id": "f1", "filename": "clip.mp4"})
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        detail = "end_s must be within the video (0 to 4 s), got 9"
+        return httpx.Response(422, json={"detail": detail})
+
+    args = ("submit", str(video), "-f", "mp4", "-r", "640:360", "--start", "1", "--end", "9")
+    result, sent = cli_against(monkeypatch, handler, *args)
+    assert [(r.method, r.url.path) for r in sent] == [
+        ("POST", "/videos/upload"),
+        ("POST", "/videos/transcode/f1"),
+        ("DELETE", "/videos/f1"),
+    ]
+    body = json.loads(sent[1].content)
+    assert (body["start_s"], body["end_s"]) == (1.0, 9.0)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "videoforge: end_s must be within the video (0 to 4 s), got 9 (the upload was removed)"
     )
 
 

@@ -6,9 +6,7 @@ one ClientError whose message is a single line fit to show a person.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -31,7 +29,9 @@ from videoforge.client.protocol import (
     one_line,
     parse_sse,
     status_version,
+    thumbnail_extension,
 )
+from videoforge.client.transfers import CountingReader, transport_message
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # The server probes and stores an upload before it answers; a large one takes a while.
@@ -43,23 +43,6 @@ DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
 class _StreamBroken(Exception):
     """Raised when the event stream cannot be opened or stops early; polling takes over."""
-
-
-class _CountingReader(io.BufferedReader):
-    """A file that reports its reads, so httpx's streamed multipart upload drives a bar."""
-
-    def __init__(self, path: Path, on_bytes: ByteProgress | None) -> None:
-        super().__init__(io.FileIO(path, "rb"))
-        self.total_bytes = os.fstat(self.fileno()).st_size
-        self.sent_bytes = 0
-        self._on_bytes = on_bytes
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        chunk = super().read(size)
-        self.sent_bytes += len(chunk)
-        if self._on_bytes:
-            self._on_bytes(self.sent_bytes, self.total_bytes)
-        return chunk
 
 
 class Client:
@@ -100,7 +83,7 @@ class Client:
     def upload(self, path: Path, on_bytes: ByteProgress | None = None) -> JSON:
         """Stream a file to POST /videos/upload; `on_bytes` follows the bytes sent."""
         try:
-            reader = _CountingReader(path, on_bytes)
+            reader = CountingReader(path, on_bytes)
         except OSError as exc:
             raise ClientError(f"cannot read {path}: {exc.strerror or exc}") from None
         with reader:
@@ -153,19 +136,42 @@ class Client:
         """Save an output to `dest` (a file, or a folder to put it in); a failed download
         leaves no partial file behind."""
         target = dest / name if dest.is_dir() else dest
+        self._save(f"/videos/download/{_segment(name)}", target, on_bytes)
+        return target
+
+    def thumbnail(
+        self, file_id: str, dest: Path, time_s: float | None = None, width: int | None = None
+    ) -> JSON:
+        """Save a still of an uploaded file to `dest` (a file, or a folder for FILE_ID.jpg),
+        as jpg, png or webp by its suffix; taken at `time_s`, `width` wide, when given (the
+        server's defaults otherwise). Like a download, a failure leaves no file behind."""
+        target = dest / f"{file_id}.jpg" if dest.is_dir() else dest
+        path = f"/videos/{_segment(file_id)}/thumbnail.{thumbnail_extension(target)}"
+        given = {"time": time_s, "width": width}
+        params = {key: value for key, value in given.items() if value is not None}
+        content_type = self._save(path, target, None, params)
+        return {"path": str(target), "bytes": target.stat().st_size, "content_type": content_type}
+
+    def _save(
+        self, path: str, target: Path, on_bytes: ByteProgress | None, params: JSON | None = None
+    ) -> str:
+        """GET `path` into `target`, all or nothing; the answer's content type."""
         partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
-            self._download_to(f"/videos/download/{_segment(name)}", partial, on_bytes)
+            content_type = self._download_to(path, params, partial, on_bytes)
             partial.replace(target)
         except OSError as exc:
             raise ClientError(f"cannot write {target}: {exc.strerror or exc}") from None
         finally:
             partial.unlink(missing_ok=True)
-        return target
+        return content_type
 
-    def _download_to(self, path: str, partial: Path, on_bytes: ByteProgress | None) -> None:
+    def _download_to(
+        self, path: str, params: JSON | None, partial: Path, on_bytes: ByteProgress | None
+    ) -> str:
         # Redirects are followed: with PRESIGNED_REDIRECTS the bytes come from S3 directly.
-        with self._guard(), self._http.stream("GET", path, follow_redirects=True) as response:
+        options: dict[str, Any] = {"params": params, "follow_redirects": True}
+        with self._guard(), self._http.stream("GET", path, **options) as response:
             _raise_for_error(response)
             length = response.headers.get("content-length")
             total_bytes = int(length) if length and length.isdigit() else None
@@ -176,6 +182,7 @@ class Client:
                     received_bytes += len(chunk)
                     if on_bytes:
                         on_bytes(received_bytes, total_bytes)
+            return str(response.headers.get("content-type", ""))
 
     def _streamed(self, task_id: str) -> Iterator[JSON]:
         path = f"/videos/task/{_segment(task_id)}/events"
@@ -245,16 +252,3 @@ def _event_body(event: ServerEvent) -> JSON | None:
     if event.event == "error":
         raise ClientError(one_line(str(body.get("detail", event.data))))
     return body
-
-
-def transport_message(server_url: str, exc: httpx.TransportError) -> str:
-    """`cannot reach videoforge at URL: connection refused`, and the like for other failures."""
-    reason = one_line(str(exc))
-    if reason.startswith("[Errno"):  # "[Errno 111] Connection refused"
-        reason = reason.partition("] ")[2] or reason
-    reason = reason[:1].lower() + reason[1:] or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return f"videoforge at {server_url} did not answer in time ({reason})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot reach videoforge at {server_url}: {reason}"
-    return f"lost the connection to videoforge at {server_url}: {reason}"

@@ -1,6 +1,7 @@
 """The client half of the `videoforge` command: submit, upload, transcode, status, download,
-files, jobs, delete and cancel, against a running server. The commands that start work (and
-follow it with --wait) are in `client.transcoding`; what they share is in `client.shell`.
+thumbnail, files, jobs, delete and cancel, against a running server. The commands that start
+work (and follow it with --wait) are in `client.transcoding`; what they share is in
+`client.shell`.
 
 Results go to stdout (a URL, an id, a table, or with --json exactly one JSON document);
 progress bars go to stderr. A failure is one line, `videoforge: <message>`, and exit 1.
@@ -34,6 +35,22 @@ LimitOption = Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help=
 OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="How many to skip")]
 OutOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="File or folder (default: ./NAME)")
+]
+ImageOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="PATH",
+        help="File or folder; .jpg, .png or .webp picks the type (default: ./FILE_ID.jpg)",
+        show_default=False,
+    ),
+]  # fmt: skip
+TimeOption = Annotated[
+    float | None,
+    typer.Option("--time", metavar="S", help="Seconds into the video (default: the server's)"),
+]
+WidthOption = Annotated[
+    int | None,
+    typer.Option("--width", metavar="W", help="Width in pixels (default: the server's)"),
 ]
 
 
@@ -82,6 +99,24 @@ def download(
         show(saved, as_json, str(path))
 
 
+def thumbnail(
+    file_id: Annotated[str, typer.Argument(help="An uploaded file's id (see `videoforge files`)")],
+    time: TimeOption = None,
+    width: WidthOption = None,
+    output: ImageOption = None,
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Save a frame of an uploaded video as an image (jpg, png, webp); print its path.
+
+    --time 2.5 --width 320 -o poster.webp: the frame at 2.5 s, 320 pixels wide, as WebP.
+    """
+    with session(server, api_key) as client:
+        saved = client.thumbnail(file_id, output or Path.cwd(), time, width)
+        show(saved, as_json, saved["path"])
+
+
 def files(
     limit: LimitOption = 20,
     offset: OffsetOption = 0,
@@ -125,7 +160,7 @@ def delete(
 
 
 COMMANDS: tuple[Callable[..., None], ...] = (
-    submit, upload, transcode, status, cancel, download, files, jobs, delete,
+    submit, upload, transcode, status, cancel, download, thumbnail, files, jobs, delete,
 )  # fmt: skip
 
 

@@ -1,6 +1,6 @@
-"""What the client knows of the API's wire format: the transcode request, Server-Sent Events
-framing, error bodies, server-relative URLs and task states; and ClientError, the one failure
-a command reports.
+"""What the client knows of the API's wire format: the transcode request, a thumbnail's image
+type, Server-Sent Events framing, error bodies, server-relative URLs and task states; and
+ClientError, the one failure a command reports.
 Pure functions over text and dicts: no HTTP library here, so commands load it only to talk."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import PurePath
 from typing import Any
 
 from videoforge.models import JobState
@@ -17,6 +18,8 @@ JSON = dict[str, Any]
 # Called with the bytes moved so far and the total, when it is known.
 ByteProgress = Callable[[int, int | None], None]
 TERMINAL_STATES = frozenset(state.value for state in JobState if state.is_terminal)
+# A saved thumbnail's suffix, as the extension of the route that draws it.
+THUMBNAIL_EXTENSIONS = {".jpg": "jpg", ".jpeg": "jpg", ".png": "png", ".webp": "webp"}
 
 
 class ClientError(Exception):
@@ -62,6 +65,8 @@ def transcode_body(
     ladder: str | None = None,
     renditions: Sequence[str] = (),
     segment_format: str | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
 ) -> JSON:
     """The body of POST /videos/transcode/{file_id}, with only the fields given: the server
     applies its defaults and judges the combinations (a 422 says what is wrong)."""
@@ -70,10 +75,25 @@ def transcode_body(
         "ladder": ladder,
         "renditions": list(renditions) or None,
         "segment_format": segment_format,
+        "start_s": start_s,
+        "end_s": end_s,
     }
     return {"format": format, "upscale": upscale} | {
         field: value for field, value in given.items() if value is not None
     }
+
+
+def thumbnail_extension(path: PurePath) -> str:
+    """The image type to ask for, from the suffix of the file to save: jpg (also for no
+    suffix), png or webp."""
+    if not path.suffix:
+        return "jpg"
+    try:
+        return THUMBNAIL_EXTENSIONS[path.suffix.lower()]
+    except KeyError:
+        raise ClientError(
+            f"cannot save a thumbnail as {path.suffix}: name the file .jpg, .png or .webp"
+        ) from None
 
 
 def one_line(text: str) -> str:

@@ -1,6 +1,7 @@
 """The client commands that start work: upload, submit (upload and transcode) and transcode,
-to one file (mp4, webm) or to an adaptive ladder (hls, dash, cmaf); and following a job to its
-end with --wait, which prints its stream URL, or a ladder's renditions and manifest URLs.
+to one file (mp4, webm) or to an adaptive ladder (hls, dash, cmaf), of the whole video or a
+part of it (--start, --end); and following a job to its end with --wait, which prints its
+stream URL, or a ladder's renditions and manifest URLs.
 
 Which options go together is the server's to judge: a refused combination is its one-line
 422 detail, like any other failure."""
@@ -72,6 +73,14 @@ SegmentFormatOption = Annotated[
         help="hls only: fmp4 (the default for a ladder) or ts (MPEG-TS for old players)",
     ),
 ]
+StartOption = Annotated[
+    float | None,
+    typer.Option("--start", metavar="S", help="Begin at S seconds into the video (default: 0)"),
+]
+EndOption = Annotated[
+    float | None,
+    typer.Option("--end", metavar="S", help="Stop at S seconds into the video (default: its end)"),
+]
 UpscaleOption = Annotated[bool, typer.Option("--upscale", help="Allow outputs above source size")]
 WaitOption = Annotated[
     bool,
@@ -90,18 +99,21 @@ def submit(
     ladder: LadderOption = None,
     rendition: RenditionOption = None,
     segment_format: SegmentFormatOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     upscale: UpscaleOption = False,
     wait: WaitOption = False,
     server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Upload a video and transcode it, as `transcode` does; with --wait, follow the job.
+    """Upload a video and transcode it, whole or --start/--end; with --wait, follow the job.
 
     One file: -f mp4 -r 1280:720. A ladder: -f cmaf --ladder auto, or your own rungs:
-    -f hls --rendition 1280:720 --rendition 640:360. A refused transcode removes the upload.
+    -f hls --rendition 1280:720 --rendition 640:360. Seconds 1 to 3 only: --start 1 --end 3.
+    A refused transcode removes the upload.
     """
-    order = _order(format, resolution, ladder, rendition, segment_format, upscale)
+    order = _order(format, resolution, ladder, rendition, segment_format, upscale, start, end)
     with session(server, api_key) as client:
         uploaded = _upload(client, file, as_json)
         try:
@@ -133,22 +145,24 @@ def transcode(
     ladder: LadderOption = None,
     rendition: RenditionOption = None,
     segment_format: SegmentFormatOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
     upscale: UpscaleOption = False,
     wait: WaitOption = False,
     server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Transcode an uploaded file: to mp4 or webm, or to an adaptive ladder (hls, dash, cmaf).
+    """Transcode an uploaded file, whole or --start/--end: to mp4, webm, hls, dash or cmaf.
 
     One file: -f mp4 -r 1280:720. A ladder: -f cmaf --ladder auto, or your own rungs:
-    -f hls --rendition 1280:720 --rendition 640:360.
+    -f hls --rendition 1280:720 --rendition 640:360. Seconds 1 to 3 only: --start 1 --end 3.
 
     Prints the task id; with --wait, follows the job and prints its stream URL, or a ladder's
     renditions (size, bandwidth, codecs, frame rate) and its manifest URLs.
     """
     with session(server, api_key) as client:
-        order = _order(format, resolution, ladder, rendition, segment_format, upscale)
+        order = _order(format, resolution, ladder, rendition, segment_format, upscale, start, end)
         started = client.transcode(file_id, order)
         _started(client, started, wait, as_json)
 
@@ -160,11 +174,14 @@ def _order(
     rendition: list[str] | None,
     segment_format: SegmentFormat | None,
     upscale: bool,
+    start_s: float | None = None,
+    end_s: float | None = None,
 ) -> JSON:
     """The transcode request, from the command's options."""
     return transcode_body(
         format.value, resolution, upscale=upscale, ladder=ladder, renditions=rendition or (),
         segment_format=segment_format.value if segment_format else None,
+        start_s=start_s, end_s=end_s,
     )  # fmt: skip
 
 

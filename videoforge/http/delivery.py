@@ -63,12 +63,18 @@ def _allow(request: Request, services: ServicesDep, filename: str) -> int | None
     (None: no signing needed). A manifest's URIs carry a signature of the attempt's stem,
     which every object of the output starts with: MPD segment templates cannot be signed
     one segment at a time."""
+    stem = attempt_stem(filename)
+    return allow(request, services, (filename, stem) if stem else (filename,))
+
+
+def allow(request: Request, services: ServicesDep, scopes: tuple[str, ...]) -> int | None:
+    """Let a request through with an API key, or a URL signature (`exp`, `sig`) of one of
+    `scopes`; return the expiry for URIs signed on its behalf (None: keys not required)."""
     if not services.auth_required:
         return None
     query = request.query_params
     key = services.keys.signing_key()
-    stem = attempt_stem(filename)
-    for scope in (filename, stem) if stem else (filename,):
+    for scope in scopes:
         if signature_ok(key, scope, query.get("exp"), query.get("sig")):
             return int(query["exp"])
     authorize(request, services)

@@ -165,6 +165,18 @@ def run_ffmpeg(
         raise MediaError(_ffmpeg_failure(process.returncode, stderr_tail, tool))
 
 
+def render_image(
+    argv: list[str], workdir: Path, name: str, binaries: FFmpegBinaries, timeout_s: float
+) -> bytes:
+    """Run ffmpeg writing one image (a still or an animation) named `name` in `workdir`, and
+    return its bytes; MediaError if ffmpeg wrote nothing (a time past the last frame)."""
+    run_ffmpeg(argv, workdir, binaries, lambda _line: None, timeout_s)
+    made = workdir / name
+    if not made.is_file() or made.stat().st_size == 0:
+        raise MediaError("FFmpeg error: no frame there (is the time past the last frame?)")
+    return made.read_bytes()
+
+
 def _expire(process: subprocess.Popen[str], timed_out: threading.Event) -> None:
     # On the watchdog thread: kill, but leave waiting to the thread that reads ffmpeg.
     timed_out.set()

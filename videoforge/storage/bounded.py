@@ -18,7 +18,8 @@ T = TypeVar("T")
 
 
 class BoundedStorage:
-    """Same port as the wrapped storage; `presigned_url` is local work and not counted."""
+    """Same port as the wrapped storage; `presigned_url` and `local_path` are local work and
+    not counted."""
 
     def __init__(self, inner: Storage, slots: int, wait_s: float = 0.5) -> None:
         self.inner = inner
@@ -74,3 +75,6 @@ class BoundedStorage:
 
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         return self.inner.presigned_url(key, expires_s, disposition)
+
+    def local_path(self, key: str) -> Path | None:
+        return self.inner.local_path(key)

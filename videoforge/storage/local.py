@@ -99,6 +99,12 @@ class LocalStorage:
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it
 
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound(f"{key} not found")
+        return path
+
     def check(self) -> None:
         try:
             self.put_bytes(".readyz", b"ok")

@@ -65,3 +65,6 @@ class RetryingStorage:
 
     def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
         return self.inner.presigned_url(key, expires_s, disposition)
+
+    def local_path(self, key: str) -> Path | None:
+        return self.inner.local_path(key)

@@ -133,6 +133,9 @@ class S3Storage:
         )
         return url
 
+    def local_path(self, key: str) -> Path | None:
+        return None  # objects are remote: readers use presigned_url
+
     def ensure_bucket(self) -> None:
         """Create the bucket when missing; refused credentials stop start-up with one line."""
         try:
