@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from videoforge import attempt as attempts
+from videoforge import sources
 from videoforge.engine import Engine
 from videoforge.errors import TransientError, VideoforgeError
 from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, LeaseLost
@@ -151,6 +152,19 @@ def _transient_failure(
         return None  # finished, cancelled or taken over meanwhile: nothing to retry here
     engine.metrics.count("jobs_retried", job.format.value)
     return RetryLater(delay_s)
+
+
+def storyboard_task(engine: Engine, file_id: str) -> None:
+    """A file's storyboard, made by a worker after its upload. Failures are logged, not
+    retried: the storyboard's GET queues it again (see http/previews.py)."""
+    with logs.job_context("storyboard", file_id):
+        try:
+            if sources.make_storyboard(engine, file_id):
+                log.info("storyboard of %s made", file_id)
+        except VideoforgeError as exc:
+            log.warning("storyboard of %s not made: %s", file_id, exc.message)
+        except Exception:
+            log.exception("storyboard of %s not made", file_id)
 
 
 def _fail(job: Job, engine: Engine, reason: str, token: str = "") -> None:

@@ -1,26 +1,39 @@
 """Sources: the videos users upload (the API calls them files, by `file_id`). Accepting a
-probed upload into storage, probing under the input rules, looking one up, and deleting one
-with everything made from it."""
+probed upload into storage, probing under the input rules, looking one up, making images of
+one (previews, the storyboard), and deleting one with everything made from it."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+from videoforge import workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.errors import Conflict, NotFound
-from videoforge.media import probe, run
+from videoforge.media import probe, run, storyboard
+from videoforge.media.filters import VideoPrep
 from videoforge.models import JobState, MediaInfo, SourceFile
 from videoforge.outputs import remove_output
 from videoforge.settings import Settings
-from videoforge.storage import discard, meta_key, preview_prefix, source_key
+from videoforge.storage import (
+    Storage,
+    discard,
+    meta_key,
+    preview_key,
+    preview_prefix,
+    source_key,
+)
 
 FILE_ID = re.compile(r"^[0-9a-f]{32}$")
+# ffmpeg reads an S3 source through a presigned URL valid this long (seeks need minutes).
+SOURCE_URL_TTL_S = 900
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 # Where the original name has no usable suffix, one from the probed container.
 _SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
@@ -96,6 +109,73 @@ def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
     catalog.remove(file_id)
     engine.jobs.delete_finished(file_id, jobs)
     engine.storage.delete(meta_key(file_id))
+
+
+def in_place(storage: Storage, source: SourceFile) -> Path | str | None:
+    """Where ffmpeg can read a stored source without copying it: the local file, or a
+    presigned URL (S3). None: it must be fetched first (a backend with neither)."""
+    path = storage.local_path(source.storage_key)
+    if path is not None:
+        return path
+    try:
+        return storage.presigned_url(source.storage_key, SOURCE_URL_TTL_S)
+    except NotImplementedError:
+        return None
+
+
+def render(
+    engine: Engine,
+    source: SourceFile,
+    where: Path | str | None,
+    name: str,
+    argv_for: Callable[[Path | str], list[str]],
+    timeout_s: float,
+) -> bytes:
+    """Make one image of a source (a preview, a storyboard sprite) in a scratch dir: ffmpeg
+    reads the source `where` in_place said, or a scratch copy."""
+    settings = engine.settings
+    settings.temp_dir.mkdir(parents=True, exist_ok=True)
+    scratch = workspace.create(settings.temp_dir, f"image-{source.file_id}")
+    try:
+        if where is None:
+            where = scratch / "source"
+            engine.storage.fetch_file(source.storage_key, where)
+        return run.render_image(argv_for(where), scratch, name, engine.binaries, timeout_s)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def make_storyboard(engine: Engine, file_id: str) -> bool:
+    """Make a file's storyboard (sprite, then its layout) unless it exists; a worker does
+    this right after the upload. Returns whether it was made."""
+    storage = engine.storage
+    if _stored(storage, preview_key(file_id, storyboard.LAYOUT)):
+        return False
+    source = lookup(engine, file_id)
+    board = storyboard.plan_storyboard(source.media)
+    prep, ffmpeg = VideoPrep.of(source.media), engine.binaries.ffmpeg
+    max_pixels = engine.settings.max_input_pixels
+    body = render(
+        engine, source, in_place(storage, source), storyboard.SPRITE,
+        lambda where: storyboard.storyboard_argv(ffmpeg, where, board, prep, max_pixels),
+        float(engine.settings.task_soft_time_limit_s),
+    )  # fmt: skip
+    keys = [preview_key(file_id, storyboard.SPRITE), preview_key(file_id, storyboard.LAYOUT)]
+    storage.put_bytes(keys[0], body)
+    # The layout last: once it is there, the storyboard is whole.
+    storage.put_bytes(keys[1], json.dumps(storyboard.layout(board)).encode())
+    if not _stored(storage, meta_key(file_id)):  # the file was deleted meanwhile
+        discard(storage, keys)
+        return False
+    return True
+
+
+def _stored(storage: Storage, key: str) -> bool:
+    try:
+        storage.size(key)
+    except NotFound:
+        return False
+    return True
 
 
 def discard_upload(engine: Engine, file_id: str) -> None:

@@ -26,6 +26,7 @@ def test_openapi_lists_every_route_with_unique_operation_ids() -> None:
         "/videos/{file_id}",
         "/videos/task/{task_id}/events",
         "/videos/{file_id}/thumbnail.{extension}",
+        "/videos/{file_id}/storyboard.{extension}",
         "/videos/{file_id}/animated.{extension}",
     }
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]

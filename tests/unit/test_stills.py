@@ -181,7 +181,7 @@ def test_other_string_sources_are_refused(source: str) -> None:
 def test_sources_are_read_in_place_or_by_a_presigned_url(tmp_path: Path) -> None:
     from unittest import mock
 
-    from videoforge.http.previews import _locate
+    from videoforge.sources import in_place as _locate
     from videoforge.storage.local import LocalStorage
 
     local = LocalStorage(tmp_path)

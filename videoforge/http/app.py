@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from videoforge import __version__
 from videoforge.engine import Services
 from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
-from videoforge.http import delivery, page, previews, security, tasks, videos
+from videoforge.http import delivery, page, previews, security, storyboards, tasks, videos
 from videoforge.http.deps import authorize
 from videoforge.http.schemas import ErrorBody
 from videoforge.jobs.metrics import RedisCollector
@@ -58,6 +58,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(videos.router)
     app.include_router(delivery.router)
     app.include_router(previews.router)
+    app.include_router(storyboards.router)
     page.install(app, settings)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

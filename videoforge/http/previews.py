@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated
@@ -25,12 +24,12 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from videoforge import sources, workspace
+from videoforge import sources
 from videoforge.engine import Engine
 from videoforge.errors import NotFound
 from videoforge.http.delivery import allow
 from videoforge.http.deps import ERRORS, ServicesDep, in_storage_threads
-from videoforge.media import run, stills
+from videoforge.media import stills
 from videoforge.media.filters import VideoPrep
 from videoforge.models import MediaInfo, SourceFile
 from videoforge.storage import Storage, meta_key, preview_key
@@ -41,9 +40,8 @@ PREVIEW_CONCURRENCY = 2
 # How long a request waits for a turn before it answers 503 instead of queueing.
 PREVIEW_WAIT_S = 5.0
 RETRY_AFTER_S = 5
-# One preview's ffmpeg run at most (seconds); a source URL lives a little longer.
+# One preview's ffmpeg run at most (seconds).
 PREVIEW_TIMEOUT_S = 60.0
-SOURCE_URL_TTL_S = 300
 
 router = APIRouter(prefix="/videos", tags=["previews"])
 _IMAGES: dict[int | str, dict[str, object]] = {
@@ -149,13 +147,13 @@ async def _preview(
 
     expires, source, preview = await in_storage_threads(request, look_up)
     key = preview_key(file_id, preview.name)
-    body = await in_storage_threads(request, lambda: _cached(engine.storage, key))
+    body = await in_storage_threads(request, lambda: cached(engine.storage, key))
     hit = body is not None
     if body is None:
         makers = _makers(request)
         async with makers.only_one(key):
             # Whoever held the lock before may have just made it.
-            body = await in_storage_threads(request, lambda: _cached(engine.storage, key))
+            body = await in_storage_threads(request, lambda: cached(engine.storage, key))
             hit = body is not None
             if body is None:
                 body = await _make(request, engine, makers, source, preview, key)
@@ -180,7 +178,7 @@ def scope(file_id: str) -> str:
     return f"previews/{file_id}"
 
 
-def _cached(storage: Storage, key: str) -> bytes | None:
+def cached(storage: Storage, key: str) -> bytes | None:
     try:
         return b"".join(storage.read(key))
     except NotFound:
@@ -202,7 +200,7 @@ async def _make(
     except TimeoutError:
         return None
     try:
-        where = await in_storage_threads(request, lambda: _locate(engine.storage, source))
+        where = await in_storage_threads(request, lambda: sources.in_place(engine.storage, source))
         body = await anyio.to_thread.run_sync(
             _render, engine, source, preview, where, limiter=makers.threads
         )
@@ -212,35 +210,15 @@ async def _make(
     return body
 
 
-def _locate(storage: Storage, source: SourceFile) -> Path | str | None:
-    """Where ffmpeg reads the source in place: a local file or a presigned URL. None: it
-    must be fetched first (a backend with neither)."""
-    path = storage.local_path(source.storage_key)
-    if path is not None:
-        return path
-    try:
-        return storage.presigned_url(source.storage_key, SOURCE_URL_TTL_S)
-    except NotImplementedError:
-        return None
-
-
 def _render(
     engine: Engine, source: SourceFile, preview: stills.Preview, where: Path | str | None
 ) -> bytes:
-    settings = engine.settings
-    settings.temp_dir.mkdir(parents=True, exist_ok=True)
-    scratch = workspace.create(settings.temp_dir, f"preview-{source.file_id}")
-    try:
-        if where is None:
-            where = scratch / "source"
-            engine.storage.fetch_file(source.storage_key, where)
-        argv = stills.preview_argv(
-            engine.binaries.ffmpeg, where, preview, VideoPrep.of(source.media),
-            settings.max_input_pixels,
-        )  # fmt: skip
-        return run.render_image(argv, scratch, preview.name, engine.binaries, PREVIEW_TIMEOUT_S)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    prep, max_pixels = VideoPrep.of(source.media), engine.settings.max_input_pixels
+    return sources.render(
+        engine, source, where, preview.name,
+        lambda at: stills.preview_argv(engine.binaries.ffmpeg, at, preview, prep, max_pixels),
+        PREVIEW_TIMEOUT_S,
+    )  # fmt: skip
 
 
 def _store(storage: Storage, file_id: str, key: str, body: bytes) -> None:

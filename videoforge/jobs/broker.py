@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery
 
-from videoforge.jobs.names import QUEUE, TASK_NAME
+from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
 from videoforge.settings import Settings
 
 
@@ -45,3 +45,8 @@ def celery_client(settings: Settings) -> Celery:
 def send_job(app: Celery, task_id: str) -> None:
     """Queue a saved job: one message, whose id is the task id (so the reaper can find it)."""
     app.send_task(TASK_NAME, args=[task_id], task_id=task_id)
+
+
+def send_storyboard(app: Celery, file_id: str) -> None:
+    """Queue a file's storyboard: idempotent, so a duplicate message costs only a check."""
+    app.send_task(STORYBOARD_TASK_NAME, args=[file_id])

@@ -20,10 +20,10 @@ from videoforge import orphans, workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.jobs.broker import celery_client, send_job
-from videoforge.jobs.names import QUEUE, TASK_NAME
+from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
 from videoforge.jobs.reaper import Reaper
 from videoforge.models import JobState
-from videoforge.pipeline import run_job
+from videoforge.pipeline import run_job, storyboard_task
 from videoforge.runtime.logs import configure_logging
 from videoforge.settings import Settings
 
@@ -121,6 +121,10 @@ def register_task(app: Celery, process: WorkerProcess) -> None:
             process.engine().jobs.update(
                 task_id, state=JobState.FAILURE, error=f"timeout: hard limit of {limit_s} s reached"
             )
+
+    @app.task(name=STORYBOARD_TASK_NAME, shared=False)
+    def storyboard(file_id: str) -> None:
+        storyboard_task(process.engine(), file_id)
 
     @app.task(name=TASK_NAME, bind=True, max_retries=None, on_failure=on_failure, shared=False)
     def transcode(self: Task[Any, Any], task_id: str) -> None:

@@ -7,7 +7,7 @@ import logging
 from celery import Celery
 
 from videoforge.errors import TransientError
-from videoforge.jobs.broker import send_job
+from videoforge.jobs.broker import send_job, send_storyboard
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,12 @@ class CeleryExecutor:
             log.warning("could not queue task %s: %s", task_id, exc)
             # The broker's address stays in the log, not in what users read.
             raise TransientError("could not queue the job: the broker is unavailable") from exc
+
+    def make_storyboard(self, file_id: str) -> None:
+        try:
+            send_storyboard(self.app, file_id)
+        except Exception as exc:  # the upload stands; the storyboard's GET asks again
+            log.warning("could not queue the storyboard of %s: %s", file_id, exc)
 
     def has_live_worker(self) -> bool:
         replies = self.app.control.ping(timeout=1.0, limit=1)

@@ -11,6 +11,9 @@ class Executor(Protocol):
     def submit(self, task_id: str) -> None:
         """Queue a job whose record is already saved."""
 
+    def make_storyboard(self, file_id: str) -> None:
+        """Queue a file's storyboard, best effort (a GET asks again if it is lost)."""
+
     def has_live_worker(self) -> bool:
         """True when something is ready to run jobs."""
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from videoforge import workspace
 from videoforge.engine import Engine
 from videoforge.jobs.lease import Interrupted
-from videoforge.pipeline import run_job
+from videoforge.pipeline import run_job, storyboard_task
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,11 @@ class InlineExecutor:
         with self._lock:
             self._timers = {t for t in self._timers if t.is_alive()}
         self.submit(task_id)
+
+    def make_storyboard(self, file_id: str) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self.pool.submit(storyboard_task, self.engine, file_id)
 
     def has_live_worker(self) -> bool:
         return not self._stop.is_set()

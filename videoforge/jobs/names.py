@@ -7,6 +7,8 @@ PREFIX = "videoforge"
 # The Celery queue (a Redis list of that name) and the one task on it.
 QUEUE = "videoforge"
 TASK_NAME = "videoforge.transcode"
+# A file's background work after its upload (its storyboard); on the same queue.
+STORYBOARD_TASK_NAME = "videoforge.storyboard"
 
 MAX_TASK_ID_CHARS = 64
 
