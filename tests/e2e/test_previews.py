@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -224,3 +225,35 @@ def test_with_keys_required_previews_need_a_key(locked: Service, clips: dict[str
             allowed = keyed.get(f"/videos/{file_id}/{route}")
             assert allowed.status_code == 200, allowed.text
             assert allowed.headers["cache-control"].startswith("private")
+
+
+def test_with_keys_required_the_details_give_signed_preview_urls(
+    locked: Service, clips: dict[str, Path]
+) -> None:
+    """Images and players send no keys: the file's details give URLs signed for its
+    previews, which work without a key, storyboard sprite included; another file's do not."""
+    created = keys(locked, "create", "signed-previews")
+    headers = {"Authorization": f"Bearer {created.stdout.strip()}"}
+    with httpx.Client(base_url=locked.url, timeout=60, headers=headers) as keyed:
+        file_id = upload(keyed, clips["noaudio"])["file_id"]
+        other_id = upload(keyed, clips["wide"])["file_id"]
+        urls = keyed.get(f"/videos/{file_id}").json()["previews"]
+        other = keyed.get(f"/videos/{other_id}").json()["previews"]
+    assert set(urls) == {"thumbnail", "animated", "storyboard"}
+    with locked.client() as anonymous:
+        thumb = anonymous.get(urls["thumbnail"] + "&width=160")
+        assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
+        assert anonymous.get(urls["animated"]).status_code == 200
+        deadline = time.monotonic() + 120
+        while (vtt := anonymous.get(urls["storyboard"])).status_code == 202:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert vtt.status_code == 200, vtt.text
+        sprite_url = vtt.text.split("\n\n")[1].splitlines()[1].split("#")[0]
+        assert "sig=" in sprite_url
+        sprite = anonymous.get(f"/videos/{file_id}/{sprite_url}")
+        assert sprite.status_code == 200 and sprite.content[:2] == b"\xff\xd8"
+        # A signature is for one file's previews only.
+        query = urls["thumbnail"].partition("?")[2]
+        assert anonymous.get(f"/videos/{other_id}/thumbnail.jpg?{query}").status_code == 401
+        assert other["thumbnail"] != urls["thumbnail"]

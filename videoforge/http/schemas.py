@@ -173,6 +173,11 @@ class OutputSummary(BaseModel):
 class FileDetails(FileSummary):
     jobs: list[TaskStatus] = Field(description="Every job of the file, oldest first")
     outputs: list[OutputSummary] = Field(description="The finished outputs")
+    previews: dict[str, str] = Field(
+        description="Where its pictures are: `thumbnail` (jpg), `animated` (webp), "
+        "`storyboard` (vtt); add query parameters to the first two. Signed when keys are "
+        "required (a signature covers all of the file's previews)"
+    )
 
 
 class FilePage(BaseModel):

@@ -3,6 +3,7 @@ seed's per-file status. Handlers translate between HTTP and `sources`; no logic 
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from videoforge import sources
+from videoforge.auth import sign
 from videoforge.engine import Services
 from videoforge.errors import NotFound, TransientError
 from videoforge.http.bodies import output_summary, task_body
@@ -21,6 +23,7 @@ from videoforge.http.deps import (
     authorize,
     in_storage_threads,
 )
+from videoforge.http.previews import scope as preview_scope
 from videoforge.http.schemas import (
     FileDetails,
     FilePage,
@@ -131,7 +134,19 @@ def _file_details(file_id: str, services: Services) -> JSONResponse:
     body["outputs"] = [
         output_summary(job) for job in body["jobs"] if job["state"] == JobState.SUCCESS
     ]
+    body["previews"] = _preview_urls(services, file_id)
     return JSONResponse(body)
+
+
+def _preview_urls(services: Services, file_id: str) -> dict[str, str]:
+    names = {"thumbnail": "thumbnail.jpg", "animated": "animated.webp",
+             "storyboard": "storyboard.vtt"}  # fmt: skip
+    query = ""
+    if services.auth_required:  # images and players send no keys: a signature instead
+        expires = int(time.time()) + services.engine.settings.signed_url_ttl_s
+        signature = sign(services.keys.signing_key(), preview_scope(file_id), expires)
+        query = f"?exp={expires}&sig={signature}"
+    return {kind: f"/videos/{file_id}/{name}{query}" for kind, name in names.items()}
 
 
 @router.delete("/{file_id}", status_code=204, response_class=Response)
