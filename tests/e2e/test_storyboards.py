@@ -3,6 +3,7 @@ agree, cover the whole video, and name tiles inside the sprite."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,22 @@ def test_a_new_upload_gets_its_storyboard_and_deleting_the_file_removes_it(
 def _seconds(stamp: str) -> float:
     hours, minutes, seconds = stamp.split(":")
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def test_pictures_of_the_previews(
+    board: dict[str, Any], client_module: httpx.Client, tmp_path: Path
+) -> None:
+    """A thumbnail, an animation and the storyboard sprite of the 12 s clip, each what its
+    type says; saved as the README's pictures when VIDEOFORGE_SCREENSHOT_DIR is set."""
+    folder = Path(os.environ.get("VIDEOFORGE_SCREENSHOT_DIR") or tmp_path)
+    file_id = board["file_id"]
+    pictures = {
+        "preview-thumbnail.jpg": (f"/videos/{file_id}/thumbnail.jpg?time=5&width=320", b"\xff\xd8"),
+        "preview-animated.webp": (f"/videos/{file_id}/animated.webp?start=2&end=5&width=320",
+                                  b"RIFF"),
+        "preview-storyboard.jpg": (f"/videos/{file_id}/storyboard.jpg", b"\xff\xd8"),
+    }  # fmt: skip
+    for name, (url, magic) in pictures.items():
+        response = client_module.get(url)
+        assert response.status_code == 200 and response.content.startswith(magic), url
+        (folder / name).write_bytes(response.content)
