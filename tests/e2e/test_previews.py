@@ -200,8 +200,14 @@ def test_deleting_a_file_removes_its_previews(
     file_id = upload(client, clips["noaudio"])["file_id"]
     assert client.get(f"/videos/{file_id}/thumbnail.jpg").status_code == 200
     assert client.get(f"/videos/{file_id}/animated.gif", params={"end": 1}).status_code == 200
+    # The worker's storyboard lands there too; waited for, so nothing is written after.
+    deadline = time.monotonic() + 120
+    while client.get(f"/videos/{file_id}/storyboard.json").status_code == 202:
+        assert time.monotonic() < deadline, "no storyboard"
+        time.sleep(0.5)
     folder = _preview_dir(service, file_id)
-    assert len(list(folder.iterdir())) == 2
+    names = sorted(path.name for path in folder.iterdir())
+    assert len(names) == 4 and {"storyboard.jpg", "storyboard.json"} < set(names), names
     assert client.delete(f"/videos/{file_id}").status_code == 204
     assert not list(folder.glob("*"))
     assert client.get(f"/videos/{file_id}/thumbnail.jpg").status_code == 404
