@@ -131,3 +131,8 @@ def play_from_list(page: Page, task_id: str) -> None:
 def choose_quality(page: Page, label: str) -> None:
     """Press the quality menu's button whose label holds `label` ("Auto", "240p")."""
     page.locator("#quality button", has_text=label).click()
+
+
+def screenshot_folder(tmp_path: Path) -> Path:
+    """Where a test's screenshots go: VIDEOFORGE_SCREENSHOT_DIR when set, else its tmp_path."""
+    return Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else tmp_path

@@ -1,6 +1,6 @@
 // The videoforge page: upload, transcode with live progress, list, delete (playing is in
-// player.js). Plain browser JavaScript with no build step; the players come from the server's
-// npm install.
+// player.js, posters and the storyboard in previews.js). Plain browser JavaScript with no
+// build step; the players come from the server's npm install.
 "use strict";
 
 const $ = (selector) => document.querySelector(selector);
@@ -264,14 +264,23 @@ function describeOutput(job) {
   return `${format} ${job.result ? `${job.result.width}×${job.result.height}` : job.resolution.replace(":", "×")}`;
 }
 
+let shownFiles = null; // the list on screen, to leave the rows alone when nothing changed
+
 function renderFiles(files) {
+  // Rows rebuilt under a still pointer would lose its hover (a poster's animation).
+  const shown = JSON.stringify(files);
+  if (shown === shownFiles) return;
+  shownFiles = shown;
   const body = $("#files tbody");
   body.replaceChildren();
   $("#files-empty").hidden = files.length > 0;
   for (const file of files) {
     const row = body.insertRow();
     row.dataset.fileId = file.file_id;
-    cell(row, file.original_name, "name");
+    const name = document.createElement("div");
+    name.className = "file-label";
+    name.append(poster(file), file.original_name);
+    cell(row, undefined, "name").append(name);
     cell(row, describeMedia(file));
     cell(row, formatBytes(file.size_bytes));
     cell(row, formatTime(file.created_at));
@@ -300,6 +309,7 @@ async function refreshLists() {
     const [files, jobs] = await Promise.all([api("/videos?limit=50"), api("/videos/tasks?limit=20")]);
     const names = Object.fromEntries(files.items.map((f) => [f.file_id, f.original_name]));
     renderFiles(files.items);
+    forgetPosters(files.items.map((f) => f.file_id));
     renderJobs(jobs.items, names);
     $("#files-count").textContent = countText(files);
     $("#jobs-count").textContent = countText(jobs);

@@ -22,6 +22,7 @@ function play(status, title) {
   $("#output-info").textContent = describeResult(status);
   $("#download-link").href = result.download_url;
   $("#download-link").textContent = downloadLabel(status.format);
+  showStoryboard(status);
   if (protocols.length) {
     // Both protocols (CMAF): the viewer picks, HLS first since every browser plays it; a
     // switch goes on from where the other one was.
