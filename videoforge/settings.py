@@ -151,6 +151,11 @@ class Settings(BaseSettings):
         pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$",
         description="libx264 preset for MP4, HLS, DASH and CMAF",
     )
+    storyboards: bool = Field(
+        default=True,
+        description="Have a worker make each upload's storyboard right away (false: when "
+        "first asked for)",
+    )
     ffmpeg_threads: int = Field(
         default=0,
         ge=0,

@@ -37,7 +37,8 @@ SHOWN = (
 
 def wait_shown(page: Page, poster: str, kind: str, path: str) -> None:
     """Wait until the poster <img> shows `kind` ("poster", "animated"), loaded, 160 wide."""
-    page.wait_for_function(SHOWN, arg=[kind, [poster, path]], timeout=30_000)
+    # Generous: under load a preview waits for a turn (503, then the page retries).
+    page.wait_for_function(SHOWN, arg=[kind, [poster, path]], timeout=120_000)
 
 
 def storyboard(client: httpx.Client, file_id: str) -> dict[str, Any]:

@@ -49,8 +49,10 @@ def make_cluster(
         bucket = f"fault-{uuid.uuid4().hex[:10]}"
         port = free_port()
         api = Role("api", ["api", "--port", str(port)], {}, tmp_path)
+        # No storyboards: these tests time faults against one job's own work.
         cluster = Faulty(s3, redis_url, api, f"http://127.0.0.1:{port}", {}, tmp_path,
-                         {**FAST, "S3_BUCKET": bucket, **settings})  # fmt: skip
+                         {**FAST, "S3_BUCKET": bucket, "STORYBOARDS": "false",
+                          **settings})  # fmt: skip
         cluster.valkey, cluster.valkey_port = valkey, valkey_port
         cluster.api = Role("api", ["api", "--port", str(port)], cluster.env(), tmp_path).start()
         assert cluster.api.process is not None

@@ -77,8 +77,8 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         )
         raise
     await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
-    # The storyboard (seek-bar previews) is made by a worker now; never blocks the upload.
-    await run_in_threadpool(services.executor.make_storyboard, source.file_id)
+    if settings.storyboards:  # made by a worker now (seek-bar previews); never blocks
+        await run_in_threadpool(services.executor.make_storyboard, source.file_id)
     return UploadResponse.of(source)
 
 
