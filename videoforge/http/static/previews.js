@@ -8,7 +8,8 @@ const POSTER_WIDTH = 160;
 // The server makes two previews at once and answers 503 past a short wait: the page asks for
 // no more than that, so a long list fills in turn instead of failing.
 const IMAGE_LOADS = 2;
-const IMAGE_TRIES = 3;
+// A busy server refuses for a while (503); tries back off 2, 4, 6 ... s, about a minute.
+const IMAGE_TRIES = 8;
 const STORYBOARD_TRIES = 3; // answers of 202 (not made yet) waited out before giving up
 const posters = new Map(); // file_id -> its poster (the same <img> across list refreshes)
 const queue = [];
@@ -126,7 +127,11 @@ function makePoster(file) {
     if (kind === "animated" ? !entry.hovering : entry.hovering && img.dataset.showing === "animated") return;
     img.src = src;
     img.dataset.showing = kind;
-  }, () => {}); // no picture: the gray box stays, and the next hover or leave tries again
+  }, () => {
+    // No picture yet: the gray box stays. Still under the pointer, the animation is asked
+    // for again; otherwise the next hover or leave tries again.
+    if (kind === "animated" && entry.hovering) setTimeout(() => show("animated"), 2000);
+  });
   img.showPoster = () => show("poster");
   img.addEventListener("pointerenter", () => { entry.hovering = true; show("animated"); });
   img.addEventListener("pointerleave", () => { entry.hovering = false; show("poster"); });
