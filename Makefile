@@ -42,7 +42,7 @@ e2e: install $(CHROMIUM)
 # Refresh the pictures of the page in docs/ (the browser tests take them).
 screenshots: install $(CHROMIUM)
 	mkdir -p docs
-	VIDEOFORGE_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/pytest -q tests/e2e/test_page.py tests/e2e/test_page_ladder.py tests/e2e/test_page_previews.py tests/e2e/test_storyboards.py -k "hls or phone or pictures or posters or seek_strip"
+	VIDEOFORGE_SCREENSHOT_DIR=$(CURDIR)/docs $(BIN)/pytest -q tests/e2e/test_page.py tests/e2e/test_page_ladder.py tests/e2e/test_page_previews.py tests/e2e/test_storyboards.py tests/e2e/test_page_settings.py -k "hls or phone or pictures or posters or seek_strip or webhooks_are"
 
 lint: install
 	$(BIN)/ruff check videoforge tests bench

@@ -18,6 +18,7 @@ from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.lease import Guard
 from videoforge.media import command, ladder_encode, packaging, passthrough, run
 from videoforge.media import manifests as manifests_reader
+from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
 from videoforge.media.progress import ProgressParser
 from videoforge.models import Job, JobState, MediaInfo, OutputFormat, Progress, SegmentFormat
@@ -142,6 +143,7 @@ def _encode_single(
         clip=job.clip,
         copy_video=copy.video,
         copy_audio=copy.audio,
+        encoding=Encoding.of(job.encoding),
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
     _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
@@ -175,6 +177,7 @@ def _encode_ladder(
         clip=job.clip,
         copy_top=copy.video,
         copy_audio=copy.audio,
+        encoding=Encoding.of(job.encoding),
     )
     package = packaging.PackagePlan(
         stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4

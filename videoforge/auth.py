@@ -22,7 +22,7 @@ import redis
 
 from videoforge.errors import SigningKeyMissing
 from videoforge.jobs.names import API_KEYS_KEY, SIGNING_KEY_KEY
-from videoforge.jobs.store import decoded, redis_errors
+from videoforge.jobs.records import decoded, redis_errors
 
 # secrets.token_hex(32) makes 64; anything much shorter was not made by us.
 MIN_SIGNING_KEY_CHARS = 32

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from videoforge.client import commands
+from videoforge.client import workers as worker_commands
+from videoforge.client.webhooks import webhooks_cli
 
 if TYPE_CHECKING:
     from videoforge.auth import KeyStore
@@ -65,6 +67,7 @@ def worker(ctx: typer.Context) -> None:
 
 keys_cli = typer.Typer(help="API keys (stored hashed in Redis).", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def _key_store() -> KeyStore:
@@ -104,6 +107,7 @@ def keys_revoke(key_id: str) -> None:
 
 
 commands.register(cli)
+worker_commands.register(cli)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from videoforge.auth import KeyStore
 from videoforge.catalog import SourceCatalog
 from videoforge.jobs.executor import Executor
 from videoforge.jobs.metrics import JobMetrics
+from videoforge.jobs.presets import PresetStore
 from videoforge.jobs.store import JobStore
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.settings import Settings
@@ -37,3 +38,4 @@ class Services:
     keys: KeyStore
     catalog: SourceCatalog
     auth_required: bool
+    presets: PresetStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class JobState(StrEnum):
@@ -31,6 +31,12 @@ STATUS_BY_STATE = {
     JobState.FAILURE: "failed",
     JobState.REVOKED: "cancelled",
 }
+
+
+# How soon a queued job starts, relative to others: every queued high job before any normal
+# one, normal before low; first come, first served within one priority.
+Priority = Literal["high", "normal", "low"]
+PRIORITIES: tuple[str, ...] = ("high", "normal", "low")
 
 
 class OutputFormat(StrEnum):
@@ -188,6 +194,13 @@ class Job:
     clip: Clip | None = None
     # The source's video may be copied when it is fit (see media.passthrough).
     passthrough: bool = True
+    priority: str = "normal"  # one of PRIORITIES: which of the queue's lists it waits in
+    # The preset it came from, as `name@version`, and the encoder settings resolved at
+    # submission (see media.encoding): later edits of the preset never change a queued job.
+    preset: str | None = None
+    encoding: dict[str, Any] | None = None
+    # Where this job's events are POSTed too, besides the registered webhooks.
+    callback_url: str | None = None
     state: JobState = JobState.PENDING
     attempts: int = 0
     progress: Progress | None = None

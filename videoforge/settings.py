@@ -156,6 +156,39 @@ class Settings(BaseSettings):
         description="Have a worker make each upload's storyboard right away (false: when "
         "first asked for)",
     )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private, unique-local and CGNAT addresses "
+        "(link-local and cloud metadata addresses stay refused)",
+    )
+    webhook_secret: str | None = Field(
+        default=None,
+        pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$",
+        description="Signs deliveries to transcode requests' callback_url (whsec_ + base64); "
+        "unset: one is made and kept in Redis (`videoforge webhooks secret`)",
+    )
+    webhook_dispatcher: bool = Field(
+        default=True, description="Run the webhook dispatcher in this API process"
+    )
+    webhook_timeout_s: float = Field(default=10, gt=0, le=60, description="Per webhook try")
+    webhook_hold_s: float = Field(
+        default=60,
+        ge=5,
+        description="A dispatcher that took an event or a delivery and went "
+        "silent this long (it died) leaves it to another; keep above WEBHOOK_TIMEOUT_S",
+    )
+    webhook_retry_base_s: float = Field(
+        default=5, gt=0, description="First wait after a failed try; doubles after each"
+    )
+    webhook_retry_max_s: float = Field(
+        default=3600, gt=0, description="Longest wait between tries (before jitter)"
+    )
+    webhook_retry_window_s: float = Field(
+        default=3 * 86400, gt=0, description="How long a delivery is retried before it fails"
+    )
+    webhook_disable_after_s: float = Field(
+        default=5 * 86400, gt=0, description="An endpoint failing every try this long is disabled"
+    )
     ffmpeg_threads: int = Field(
         default=0,
         ge=0,

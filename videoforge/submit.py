@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from videoforge import sources
 from videoforge.engine import Services
@@ -19,6 +20,7 @@ from videoforge.models import (
     SegmentFormat,
 )
 from videoforge.outputs import job_output_name
+from videoforge.webhooks import guard
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,12 @@ class TranscodeOrder:
     start_s: float | None = None
     end_s: float | None = None
     passthrough: str = "auto"
+    priority: str = "normal"
+    callback_url: str | None = None  # this job's events are POSTed here too (webhooks)
+    # A preset's `name@version`, and the encoder settings (`{"video": {...}, "audio": {...}}`,
+    # resolved: the preset's merged with the request's); none: the format's defaults.
+    preset: str | None = None
+    encoding: dict[str, Any] | None = None
 
     @property
     def wants_ladder(self) -> bool:
@@ -49,6 +57,8 @@ class TranscodeOrder:
 def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) -> Job:
     """Queue a transcode of an accepted file and return its saved record."""
     check_order(order)
+    if order.callback_url:  # refused (422, saying why) before anything is read or stored
+        guard.check_url(order.callback_url, services.engine.settings.webhook_allow_private)
     source = sources.lookup(services.engine, file_id)
     task_id = str(uuid.uuid4())
     fmt = order.format
@@ -73,12 +83,17 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
         renditions=renditions,
         segment_format=(order.segment_format or SegmentFormat.FMP4) if renditions else None,
         clip=clip,
-        passthrough=order.passthrough != "never",
+        # Encoder settings of its own mean the video is encoded, never copied.
+        passthrough=order.passthrough != "never" and not order.encoding,
+        preset=order.preset,
+        encoding=order.encoding,
+        priority=order.priority,
+        callback_url=order.callback_url,
     )
     # Saved before it is queued, so a fast worker always finds the record.
     services.engine.jobs.create(job)
     try:
-        services.executor.submit(task_id)
+        services.executor.submit(task_id, job.priority)
     except VideoforgeError as exc:
         # Never queued, so never run: the record says why instead of staying PENDING.
         services.engine.jobs.update(task_id, state=JobState.FAILURE, error=exc.message)
@@ -111,6 +126,17 @@ def check_order(order: TranscodeOrder) -> None:
         raise InvalidRequest(f"resolution is required for {order.format.value}")
     if order.resolution is not None and order.renditions is not None:
         raise InvalidRequest("give either resolution or renditions, not both")
+
+
+def check_settings(order: TranscodeOrder) -> None:
+    """check_order, and each size read as a request's would be: what can be checked
+    without a source (a preset's settings)."""
+    check_order(order)
+    if order.resolution is not None:
+        plan.parse_resolution(order.resolution)
+    if order.renditions is not None:  # counted and read; fitted to the largest source
+        largest = (plan.MAX_LONG_SIDE_PX, plan.MAX_SHORT_SIDE_PX)
+        ladder.explicit_ladder(order.renditions, largest, 30.0, upscale=True)
 
 
 def plan_clip(order: TranscodeOrder, duration_s: float) -> Clip | None:

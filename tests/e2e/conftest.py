@@ -23,6 +23,24 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     running.stop()
 
 
+# Webhooks to a receiver on loopback, retried quickly.
+FAST_RETRIES = {
+    "WEBHOOK_ALLOW_PRIVATE": "true",
+    "WEBHOOK_RETRY_BASE_S": "0.5",
+    "WEBHOOK_RETRY_MAX_S": "2",
+    "WEBHOOK_HOLD_S": "5",
+    "WEBHOOK_TIMEOUT_S": "3",
+}
+
+
+@pytest.fixture(scope="session")
+def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A service whose webhooks may reach loopback (the test receivers)."""
+    running = Service(tmp_path_factory.mktemp("hooked"), **FAST_RETRIES).start()
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def client(service: Service) -> Iterator[httpx.Client]:
     with service.client() as http:

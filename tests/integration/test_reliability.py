@@ -17,6 +17,7 @@ from videoforge.errors import TransientError
 from videoforge.jobs import reaper
 from videoforge.jobs.broker import celery_client, send_job
 from videoforge.jobs.names import QUEUE, lease_key
+from videoforge.jobs.queues import queue_list, queue_lists
 from videoforge.jobs.reaper import broker_messages, reap
 from videoforge.models import JobState
 from videoforge.pipeline import RetryLater, run_job
@@ -150,7 +151,7 @@ def test_queued_ids_are_read_from_the_broker_in_pages(
         assert present({job.task_id, "never-sent"}) == {job.task_id}
         assert present(set(others)) == set(others)
     finally:
-        engine.jobs.client.delete(QUEUE)
+        engine.jobs.client.delete(*queue_lists())
         app.close()
 
 
@@ -164,7 +165,7 @@ def test_a_job_held_only_by_a_dead_workers_prefetch_is_requeued(
     app = celery_client(Settings(_env_file=None, redis_url=valkey))
     try:
         send_job(app, job.task_id)
-        message = client.lpop(QUEUE)
+        message = client.lpop(queue_list("normal"))
         assert message is not None
         client.hset("unacked", "dead-worker-tag", json.dumps([json.loads(message), "", QUEUE]))
         republished: list[str] = []
@@ -175,7 +176,7 @@ def test_a_job_held_only_by_a_dead_workers_prefetch_is_requeued(
         # The record was touched: the next republish waits another lost_after_s.
         assert job.task_id not in reap(engine.jobs, queued, republished.append, 30, 60)
     finally:
-        client.delete(QUEUE)
+        client.delete(*queue_lists())
         client.hdel("unacked", "dead-worker-tag")
         app.close()
     assert run_job(job.task_id, engine) is None

@@ -31,7 +31,7 @@ def test_long_job_settings() -> None:
         assert conf.worker_prefetch_multiplier == 1
         assert (conf.task_time_limit, conf.task_soft_time_limit) == (600, 500)
         # Above the hard limit, so a healthy job is never redelivered while it runs.
-        assert conf.broker_transport_options == {"visibility_timeout": 900}
+        assert conf.broker_transport_options["visibility_timeout"] == 900
         assert conf.task_ignore_result
 
 

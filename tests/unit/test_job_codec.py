@@ -1,4 +1,4 @@
-"""videoforge.jobs.store._encode/_decode: a Job to Redis hash fields and back (no Redis)."""
+"""videoforge.jobs.records.encode/decode: a Job to Redis hash fields and back (no Redis)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from videoforge.jobs.names import file_jobs_key, job_key
-from videoforge.jobs.store import _decode, _encode
+from videoforge.jobs.records import decode, encode
 from videoforge.models import Job, JobState, OutputFormat, Progress
 
 BASE = Job(
@@ -65,18 +65,18 @@ def as_redis(fields: dict[Any, Any]) -> dict[bytes, bytes]:
 
 @pytest.mark.parametrize("job", JOBS)
 def test_round_trip(job: Job) -> None:
-    fields = _encode(job)
+    fields = encode(job)
     assert set(fields) == set(Job.__dataclass_fields__)
     assert all(isinstance(value, str) for value in fields.values())
-    assert _decode(fields) == job
-    decoded = _decode(as_redis(fields))
+    assert decode(fields) == job
+    decoded = decode(as_redis(fields))
     assert decoded == job
     assert type(decoded.state) is JobState and type(decoded.format) is OutputFormat
     assert decoded.progress is None or type(decoded.progress) is Progress
 
 
 def test_fields_are_json() -> None:
-    fields = _encode(IN_PROGRESS)
+    fields = encode(IN_PROGRESS)
     assert json.loads(fields["state"]) == "PROGRESS"
     assert json.loads(fields["format"]) == "mp4"
     assert json.loads(fields["progress"]) == {
@@ -102,7 +102,7 @@ def test_decode_ignores_unknown_fields_and_fills_defaults() -> None:
         b"state": b'"RETRY"',
         b"field_from_the_future": b"[1, 2]",
     }
-    job = _decode(raw)
+    job = decode(raw)
     assert job == Job(
         task_id="t1",
         file_id="f1",

@@ -3,6 +3,7 @@ after EVENT_STREAM_MAX_S for a job that never moves."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from videoforge.http import tasks
+from videoforge.http import feed, tasks
 from videoforge.models import Job, JobState, OutputFormat
 
 
@@ -29,17 +30,23 @@ class Jobs:
 
 
 def collect(jobs: Jobs) -> list[Any]:
-    services: Any = SimpleNamespace(engine=SimpleNamespace(jobs=jobs), auth_required=False)
+    services: Any = SimpleNamespace(
+        engine=SimpleNamespace(jobs=jobs),
+        executor=SimpleNamespace(queue_position=lambda task_id, priority: None),
+        auth_required=False,
+    )
 
     async def run() -> list[Any]:
         reads = anyio.CapacityLimiter(1)
-        return [event async for event in tasks.job_events(services, jobs.get("t"), reads)]
+        changes = feed.ChangeFeed(client=None)  # type: ignore[arg-type]  # never started
+        events = tasks.job_events(services, jobs.get("t"), reads, changes)
+        return [event async for event in events]
 
     return anyio.run(run)
 
 
 def test_a_stream_ends_with_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tasks, "EVENT_POLL_S", 0.01)
+    monkeypatch.setattr(feed, "FALLBACK_S", 0.01)
     events = collect(Jobs(JobState.PENDING, JobState.STARTED, JobState.SUCCESS))
     assert [e.data["state"] for e in events] == ["PENDING", "STARTED", "SUCCESS"]
     assert events[0].retry == tasks.EVENT_RETRY_MS and events[1].retry is None
@@ -48,7 +55,7 @@ def test_a_stream_ends_with_the_job(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_job_that_never_moves_does_not_hold_a_stream_forever(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tasks, "EVENT_POLL_S", 0.01)
+    monkeypatch.setattr(feed, "FALLBACK_S", 0.01)
     monkeypatch.setattr(tasks, "EVENT_STREAM_MAX_S", 0.2)
     started = time.monotonic()
     jobs = Jobs(JobState.PENDING)
@@ -56,3 +63,18 @@ def test_a_job_that_never_moves_does_not_hold_a_stream_forever(
     events = collect(jobs)
     assert [e.data["state"] for e in events] == ["PENDING"]  # unchanged: sent once
     assert 0.2 <= time.monotonic() - started < 30  # it ends, and not before its time
+
+
+def test_the_feed_wakes_the_streams_of_the_job_it_names() -> None:
+    async def run() -> tuple[bool, bool, bool]:
+        changes = feed.ChangeFeed(client=None)  # type: ignore[arg-type]
+        changes.loop = asyncio.get_running_loop()
+        async with changes.watching("a") as a, changes.watching("b") as b:
+            changes._wake("a", "job.progress")
+            await asyncio.sleep(0)
+            first = (a.is_set(), b.is_set())
+            changes._wake("c", "job.started")  # any start moves the queue: everyone looks
+            await asyncio.sleep(0)
+            return first[0], first[1], b.is_set()
+
+    assert anyio.run(run) == (True, False, True)

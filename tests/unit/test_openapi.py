@@ -28,6 +28,19 @@ def test_openapi_lists_every_route_with_unique_operation_ids() -> None:
         "/videos/{file_id}/thumbnail.{extension}",
         "/videos/{file_id}/storyboard.{extension}",
         "/videos/{file_id}/animated.{extension}",
+        "/presets",
+        "/presets/{name}",
+        "/workers",
+        "/workers/{name}/drain",
+        "/workers/{name}/resume",
+        "/webhooks",
+        "/webhooks/callback-secret",
+        "/webhooks/{endpoint_id}",
+        "/webhooks/{endpoint_id}/rotate-secret",
+        "/webhooks/{endpoint_id}/enable",
+        "/webhooks/{endpoint_id}/test",
+        "/webhooks/{endpoint_id}/deliveries",
+        "/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
     }
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert [i for i, n in collections.Counter(ids).items() if n > 1] == []

@@ -111,6 +111,37 @@ class Client:
         """A page of the tasks of every file, newest first."""
         return self._json("GET", "/videos/tasks", params={"limit": limit, "offset": offset})
 
+    def presets(self) -> JSON:
+        """The latest version of every preset, built-ins first."""
+        return self._json("GET", "/presets")
+
+    def webhooks(self, method: str, *segments: str, body: JSON | None = None) -> JSON:
+        """A call under /webhooks (endpoints, their deliveries): `segments` join the path."""
+        path = "/".join(["/webhooks", *(_segment(part) for part in segments)])
+        return self._json(method, path, json=body)
+
+    def delete_webhook(self, endpoint_id: str) -> None:
+        """Remove an endpoint (204, no body)."""
+        with self._guard():
+            response = self._http.delete(f"/webhooks/{_segment(endpoint_id)}")
+        _raise_for_error(response)
+
+    def workers(self) -> JSON:
+        """The live workers: busy or idle, their jobs, whether draining."""
+        return self._json("GET", "/workers")
+
+    def drain(self, name: str) -> JSON:
+        """Have a worker finish its job and take no new one; the answer is its status."""
+        return self._json("POST", f"/workers/{_segment(name)}/drain")
+
+    def resume(self, name: str) -> JSON | None:
+        """Let a drained worker take jobs again; None if it is not running now."""
+        with self._guard():
+            response = self._http.post(f"/workers/{_segment(name)}/resume")
+        _raise_for_error(response)
+        body = response.json()
+        return body if isinstance(body, dict) else None
+
     def file(self, file_id: str) -> JSON:
         """One file's details, with its jobs and finished outputs."""
         return self._json("GET", f"/videos/{_segment(file_id)}")

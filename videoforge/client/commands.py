@@ -147,6 +147,19 @@ def jobs(
         show(page, as_json, render.jobs_table(page))
 
 
+def presets(
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Presets (latest versions, built-ins first); use one with `submit --preset NAME`."""
+    from videoforge.client import render
+
+    with session(server, api_key) as client:
+        page = client.presets()
+        show(page, as_json, render.presets_table(page))
+
+
 def delete(
     file_id: str,
     server: ServerOption = DEFAULT_SERVER,
@@ -160,7 +173,7 @@ def delete(
 
 
 COMMANDS: tuple[Callable[..., None], ...] = (
-    submit, upload, transcode, status, cancel, download, thumbnail, files, jobs, delete,
+    submit, upload, transcode, status, cancel, download, thumbnail, files, jobs, delete, presets,
 )  # fmt: skip
 
 

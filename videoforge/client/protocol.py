@@ -58,7 +58,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[ServerEvent]:
 
 
 def transcode_body(
-    format: str,
+    format: str | None,
     resolution: str | None = None,
     *,
     upscale: bool = False,
@@ -67,20 +67,27 @@ def transcode_body(
     segment_format: str | None = None,
     start_s: float | None = None,
     end_s: float | None = None,
+    preset: str | None = None,
+    priority: str | None = None,
+    callback_url: str | None = None,
 ) -> JSON:
     """The body of POST /videos/transcode/{file_id}, with only the fields given: the server
-    applies its defaults and judges the combinations (a 422 says what is wrong)."""
+    applies its defaults and judges the combinations (a 422 says what is wrong). With a
+    preset, upscale is sent only when asked for, so the preset's own holds."""
     given = {
+        "preset": preset,
+        "format": format,
         "resolution": resolution,
         "ladder": ladder,
         "renditions": list(renditions) or None,
         "segment_format": segment_format,
         "start_s": start_s,
         "end_s": end_s,
+        "priority": priority,
+        "callback_url": callback_url,
     }
-    return {"format": format, "upscale": upscale} | {
-        field: value for field, value in given.items() if value is not None
-    }
+    body = {field: value for field, value in given.items() if value is not None}
+    return body | ({"upscale": upscale} if upscale or preset is None else {})
 
 
 def thumbnail_extension(path: PurePath) -> str:

@@ -116,6 +116,9 @@ def status_rows(body: JSON, url: Callable[[str], str]) -> Iterator[tuple[str, st
     if result:
         yield "size", f"{result.get('width')}x{result.get('height')}, {bytes_text(result)}"
     yield "attempts", str(body.get("attempts", ""))
+    yield "priority", str(body.get("priority", "normal"))
+    if body.get("queue_position"):
+        yield "queue position", str(body["queue_position"])
     for field in ("worker", "error"):
         if body.get(field):
             yield field, str(body[field])
@@ -178,6 +181,27 @@ def jobs_table(page: JSON) -> Table:
             item.get("resolution"),
             _job_note(item),
             when(item.get("created_at")),
+        )
+    return table
+
+
+def presets_table(page: JSON) -> Table:
+    """Presets: name@version, what they make, and what they are for."""
+    table = Table(caption=f"{len(page.get('items', []))} presets")
+    for header in ("preset", "format", "size", "encoder", "priority", "description"):
+        table.add_column(header, no_wrap=header == "preset")
+    for item in page.get("items", []):
+        settings = item.get("settings", {})
+        encoder = {**settings.get("video", {}), **settings.get("audio", {})}
+        size = settings.get("ladder") and f"ladder {settings['ladder']}"
+        _add_row(
+            table,
+            item.get("preset") + (" (built-in)" if item.get("builtin") else ""),
+            settings.get("format"),
+            size or settings.get("resolution") or ",".join(settings.get("renditions") or []),
+            " ".join(f"{key}={value}" for key, value in encoder.items()),
+            settings.get("priority", "normal"),
+            item.get("description"),
         )
     return table
 

@@ -35,11 +35,20 @@ if TYPE_CHECKING:
 
 VideoArgument = Annotated[Path, typer.Argument(help="The video file to upload", show_default=False)]
 FormatOption = Annotated[
-    OutputFormat,
+    OutputFormat | None,
     typer.Option(
         "--format", "-f",
         help="mp4 or webm: one file. hls, dash or cmaf: segments for adaptive streaming "
-        "(cmaf: fMP4 segments with both an HLS master playlist and a DASH MPD)",
+        "(cmaf: fMP4 segments with both an HLS master playlist and a DASH MPD). Required "
+        "unless --preset gives it",
+    ),
+]  # fmt: skip
+PresetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--preset", "-p", metavar="NAME",
+        help="Start from a preset (NAME or NAME@2; see `videoforge presets`); the options "
+        "given here win over its settings",
     ),
 ]  # fmt: skip
 ResolutionOption = Annotated[
@@ -81,6 +90,20 @@ EndOption = Annotated[
     float | None,
     typer.Option("--end", metavar="S", help="Stop at S seconds into the video (default: its end)"),
 ]
+PriorityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--priority", metavar="high|normal|low",
+        help="Queue priority: with workers busy, high starts before normal, normal before low",
+    ),
+]  # fmt: skip
+CallbackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--callback-url", metavar="URL",
+        help="Also POST this job's events there, signed (see `videoforge webhooks secret`)",
+    ),
+]  # fmt: skip
 UpscaleOption = Annotated[bool, typer.Option("--upscale", help="Allow outputs above source size")]
 WaitOption = Annotated[
     bool,
@@ -94,7 +117,8 @@ WaitOption = Annotated[
 
 def submit(
     file: VideoArgument,
-    format: FormatOption,
+    format: FormatOption = None,
+    preset: PresetOption = None,
     resolution: ResolutionOption = None,
     ladder: LadderOption = None,
     rendition: RenditionOption = None,
@@ -102,6 +126,8 @@ def submit(
     start: StartOption = None,
     end: EndOption = None,
     upscale: UpscaleOption = False,
+    priority: PriorityOption = None,
+    callback_url: CallbackOption = None,
     wait: WaitOption = False,
     server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
@@ -113,7 +139,8 @@ def submit(
     -f hls --rendition 1280:720 --rendition 640:360. Seconds 1 to 3 only: --start 1 --end 3.
     A refused transcode removes the upload.
     """
-    order = _order(format, resolution, ladder, rendition, segment_format, upscale, start, end)
+    order = _order(format, resolution, ladder, rendition, segment_format, upscale, start, end,
+                   preset, priority, callback_url)  # fmt: skip
     with session(server, api_key) as client:
         uploaded = _upload(client, file, as_json)
         try:
@@ -140,7 +167,8 @@ def upload(
 
 def transcode(
     file_id: str,
-    format: FormatOption,
+    format: FormatOption = None,
+    preset: PresetOption = None,
     resolution: ResolutionOption = None,
     ladder: LadderOption = None,
     rendition: RenditionOption = None,
@@ -148,6 +176,8 @@ def transcode(
     start: StartOption = None,
     end: EndOption = None,
     upscale: UpscaleOption = False,
+    priority: PriorityOption = None,
+    callback_url: CallbackOption = None,
     wait: WaitOption = False,
     server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
@@ -162,13 +192,14 @@ def transcode(
     renditions (size, bandwidth, codecs, frame rate) and its manifest URLs.
     """
     with session(server, api_key) as client:
-        order = _order(format, resolution, ladder, rendition, segment_format, upscale, start, end)
+        order = _order(format, resolution, ladder, rendition, segment_format, upscale, start, end,
+                       preset, priority, callback_url)  # fmt: skip
         started = client.transcode(file_id, order)
         _started(client, started, wait, as_json)
 
 
 def _order(
-    format: OutputFormat,
+    format: OutputFormat | None,
     resolution: str | None,
     ladder: str | None,
     rendition: list[str] | None,
@@ -176,10 +207,15 @@ def _order(
     upscale: bool,
     start_s: float | None = None,
     end_s: float | None = None,
+    preset: str | None = None,
+    priority: str | None = None,
+    callback_url: str | None = None,
 ) -> JSON:
     """The transcode request, from the command's options."""
     return transcode_body(
-        format.value, resolution, upscale=upscale, ladder=ladder, renditions=rendition or (),
+        format.value if format else None, resolution, preset=preset, priority=priority,
+        callback_url=callback_url,
+        upscale=upscale, ladder=ladder, renditions=rendition or (),
         segment_format=segment_format.value if segment_format else None,
         start_s=start_s, end_s=end_s,
     )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -18,8 +19,20 @@ from starlette.concurrency import run_in_threadpool
 from videoforge import __version__
 from videoforge.engine import Services
 from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
-from videoforge.http import delivery, page, previews, security, storyboards, tasks, videos
+from videoforge.http import (
+    delivery,
+    page,
+    presets,
+    previews,
+    security,
+    storyboards,
+    tasks,
+    videos,
+    webhooks,
+    workers,
+)
 from videoforge.http.deps import authorize
+from videoforge.http.feed import ChangeFeed
 from videoforge.http.schemas import ErrorBody
 from videoforge.jobs.metrics import RedisCollector
 from videoforge.settings import Settings
@@ -40,7 +53,16 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # Twice the storage calls allowed at once: the extra threads fail fast (503) while
         # storage hangs, instead of leaving requests queued behind it.
         app.state.storage_threads = anyio.CapacityLimiter(2 * settings.api_storage_concurrency)
+        # Webhooks go out from API processes: they render events as the API shows them.
+        dispatcher = webhooks.dispatcher(services) if settings.webhook_dispatcher else None
+        if dispatcher:
+            dispatcher.start()
+        app.state.feed = ChangeFeed(services.engine.jobs.client)  # wakes event streams
+        app.state.feed.start(asyncio.get_running_loop())
         yield
+        await run_in_threadpool(app.state.feed.stop)
+        if dispatcher:
+            await run_in_threadpool(dispatcher.stop)
         services.executor.close()
 
     app = FastAPI(
@@ -59,6 +81,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(delivery.router)
     app.include_router(previews.router)
     app.include_router(storyboards.router)
+    app.include_router(workers.router)
+    app.include_router(webhooks.router)
+    app.include_router(presets.router)
     page.install(app, settings)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
@@ -119,6 +144,7 @@ async def metrics(request: Request) -> Response:
     services: Services = request.app.state.services
     registry = CollectorRegistry()
     registry.register(RedisCollector(services.engine.metrics))
+    registry.register(webhooks.BacklogCollector(webhooks.stores(services).deliveries))
     body = await run_in_threadpool(generate_latest, registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import redis
+
 from videoforge.engine import Services
+from videoforge.errors import VideoforgeError
 from videoforge.http.schemas import ProgressBody, TaskStatus
 from videoforge.models import STATUS_BY_STATE, Job, JobState
 
@@ -19,8 +22,11 @@ def task_body(services: Services, job: Job) -> dict[str, Any]:
     body = task_status(job).model_dump(mode="json")
     if body.get("result"):
         body["result"] = _with_urls(services, job, body["result"])
-    # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown).
-    return {key: value for key, value in body.items() if value is not None}
+    # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown),
+    # and so does queue_position (null unless queued, or when not in the queue's lists).
+    shown = {key: value for key, value in body.items() if value is not None}
+    queued = job.state is JobState.PENDING
+    return {**shown, "queue_position": _queue_position(services, job) if queued else None}
 
 
 def _with_urls(services: Services, job: Job, result: dict[str, Any]) -> dict[str, Any]:
@@ -91,9 +97,20 @@ def task_status(job: Job) -> TaskStatus:
         result=job.result if job.state is JobState.SUCCESS else None,
         error=job.error if job.state in STATES_WITH_ERROR else None,
         worker=job.worker,
+        priority=job.priority,
+        preset=job.preset,
+        encoding=job.encoding,
         created_at=job.created_at,
         updated_at=job.updated_at,
     )
+
+
+def _queue_position(services: Services, job: Job) -> int | None:
+    """Its place in line (None if unknown: a status must answer anyway)."""
+    try:
+        return services.executor.queue_position(job.task_id, job.priority)
+    except (redis.RedisError, VideoforgeError):
+        return None
 
 
 def _progress(job: Job) -> ProgressBody | None:

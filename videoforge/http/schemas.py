@@ -6,7 +6,9 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
-from videoforge.models import JobState, OutputFormat, SegmentFormat, SourceFile
+from videoforge.errors import InvalidRequest
+from videoforge.http.encoding import AudioSettings, VideoSettings
+from videoforge.models import JobState, OutputFormat, Priority, SegmentFormat, SourceFile
 from videoforge.submit import TranscodeOrder
 
 
@@ -50,6 +52,12 @@ class UploadResponse(FileSummary):
 
 
 class TranscodeRequest(BaseModel):
+    preset: str | None = Field(
+        default=None,
+        description="A preset (`name`, or `name@2` for a version) to start from: every other "
+        "field given here wins over the preset's",
+        examples=["web-720p"],
+    )
     resolution: str | None = Field(
         default=None,
         description="Box to fit in, W:H with even sides up to 7680x4320; -2 on one side keeps "
@@ -57,9 +65,10 @@ class TranscodeRequest(BaseModel):
         "caps the top rung",
         examples=["1920:1080", "1280:-2"],
     )
-    format: OutputFormat = Field(
+    format: OutputFormat | None = Field(
+        default=None,
         description="mp4, webm, hls, dash, or cmaf (fMP4 segments with an HLS master playlist "
-        "and a DASH MPD)"
+        "and a DASH MPD). Required unless a preset gives it",
     )
     upscale: bool = Field(
         default=False, description="Allow an output larger than the source (default: never)"
@@ -96,8 +105,35 @@ class TranscodeRequest(BaseModel):
         "<= 8 Mbit/s at 1080p); `never`: always encode",
     )
 
+    video: VideoSettings | None = Field(default=None, description="Video encoder settings")
+    audio: AudioSettings | None = Field(default=None, description="Audio encoder settings")
+    priority: Priority = Field(
+        default="normal",
+        description="While workers are busy, every queued `high` job starts before any "
+        "`normal` one, and `normal` before `low`; first come, first served within one",
+    )
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Also POST this job's events (queued, started, succeeded, failed, cancelled) "
+        "here, signed with the server's webhook secret (Standard Webhooks)",
+    )
+
     def order(self) -> TranscodeOrder:
-        return TranscodeOrder(**self.model_dump())
+        """The domain's order (the preset, if any, already merged in)."""
+        if self.format is None:
+            raise InvalidRequest("format: Field required")
+        fields = self.model_dump(exclude={"preset", "video", "audio"})
+        return TranscodeOrder(**fields, encoding=self.encoding())
+
+    def encoding(self) -> dict[str, Any] | None:
+        """The encoder settings given, as a job records them; None when there are none."""
+        parts = {
+            name: part.model_dump(exclude_none=True)
+            for name, part in (("video", self.video), ("audio", self.audio))
+            if part is not None and part.model_dump(exclude_none=True)
+        }
+        return parts or None
 
 
 class TranscodeResponse(BaseModel):
@@ -135,6 +171,16 @@ class TaskStatus(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
     worker: str | None = Field(default=None, description="Who runs (or ran) the job")
+    priority: str = Field(default="normal", description="high, normal or low")
+    queue_position: int | None = Field(
+        default=None,
+        description="While queued: its place in line, 1 = next to start (jobs of a higher "
+        "priority count as ahead)",
+    )
+    preset: str | None = Field(default=None, description="The preset it used, `name@version`")
+    encoding: dict[str, Any] | None = Field(
+        default=None, description="Its own encoder settings, fixed at submission"
+    )
     created_at: float
     updated_at: float
 
@@ -192,3 +238,23 @@ class TaskPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class WorkerStatus(BaseModel):
+    name: str = Field(description="Its Celery hostname, e.g. `serve@host`")
+    host: str
+    status: Literal["busy", "idle"]
+    task_id: str | None = Field(default=None, description="The job it runs now")
+    tasks: list[str] = Field(description="Every job it runs now (more with concurrency > 1)")
+    concurrency: int
+    draining: bool = Field(
+        description="Asked to take no new job (set by POST /workers/{name}/drain, kept "
+        "across its restarts until resumed)"
+    )
+    consuming: bool = Field(description="Whether it took jobs from the queue when last heard of")
+    started_at: float
+    heartbeat_at: float
+
+
+class WorkerList(BaseModel):
+    items: list[WorkerStatus]

@@ -3,7 +3,6 @@ job's live updates as Server-Sent Events."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -26,12 +25,12 @@ from videoforge.http.deps import (
     authorize,
     in_storage_threads,
 )
+from videoforge.http.feed import ChangeFeed, until_changed
+from videoforge.http.presets import resolve_order
 from videoforge.http.schemas import TaskPage, TaskStatus, TranscodeRequest, TranscodeResponse
 from videoforge.models import Job, JobState
 from videoforge.submit import submit_transcode
 
-# How often an event stream looks at the job record; progress is written about once a second.
-EVENT_POLL_S = 0.5
 # A stream ends after this long even if its job has not (one stuck PENDING, say); browsers
 # reconnect, the page and the CLI poll. Nothing is held open forever.
 EVENT_STREAM_MAX_S = 600
@@ -64,7 +63,8 @@ async def transcode(
     """Queue a transcode of an uploaded file; answers at once with the task id."""
     job = await in_storage_threads(  # the file's record is read from storage
         request,
-        lambda: submit_transcode(services, file_id, body.order()),
+        # Presets are read from Redis, then the file's record from storage.
+        lambda: submit_transcode(services, file_id, resolve_order(services, body)),
     )
     return TranscodeResponse(
         task_id=job.task_id,
@@ -115,30 +115,32 @@ async def task_events(
     changes, until it ends (or for EVENT_STREAM_MAX_S; clients then reconnect or poll).
     Comments keep quiet streams open."""
     reads: anyio.CapacityLimiter = request.app.state.event_reads
-    async for event in job_events(services, job, reads):
+    async for event in job_events(services, job, reads, request.app.state.feed):
         yield event
 
 
 async def job_events(
-    services: Services, job: Job, reads: anyio.CapacityLimiter
+    services: Services, job: Job, reads: anyio.CapacityLimiter, feed: ChangeFeed
 ) -> AsyncIterator[ServerSentEvent]:
     """The events of one stream: the job whenever it changes, until it ends or time is up."""
-    shown: tuple[JobState, float] | None = None
+    shown: tuple[JobState, float, int | None] | None = None
     deadline = time.monotonic() + EVENT_STREAM_MAX_S
-    while time.monotonic() < deadline:
-        if (job.state, job.updated_at) != shown:
-            retry_ms = EVENT_RETRY_MS if shown is None else None  # said once is enough
-            shown = (job.state, job.updated_at)
+    async with feed.watching(job.task_id) as changed:
+        while time.monotonic() < deadline:
             body = await run_in_threadpool(task_body, services, job)
-            yield ServerSentEvent(data=body, event="status", retry=retry_ms)
-        if job.state.is_terminal:
-            return
-        await asyncio.sleep(EVENT_POLL_S)
-        try:
-            job = await anyio.to_thread.run_sync(services.engine.jobs.get, job.task_id,
-                                                 limiter=reads)  # fmt: skip
-        except TransientError:
-            continue  # Redis is restarting: the stream waits, as a poller would
-        except VideoforgeError as exc:  # the job was deleted with its file
-            yield ServerSentEvent(data={"detail": exc.message}, event="error")
-            return
+            if (job.state, job.updated_at, body.get("queue_position")) != shown:
+                retry_ms = EVENT_RETRY_MS if shown is None else None  # said once is enough
+                shown = (job.state, job.updated_at, body.get("queue_position"))
+                yield ServerSentEvent(data=body, event="status", retry=retry_ms)
+            if job.state.is_terminal:
+                return
+            await until_changed(changed)
+            changed.clear()  # before the read: a change from now on wakes the next wait
+            try:
+                job = await anyio.to_thread.run_sync(services.engine.jobs.get, job.task_id,
+                                                     limiter=reads)  # fmt: skip
+            except TransientError:
+                continue  # Redis is restarting: the stream waits, as a poller would
+            except VideoforgeError as exc:  # the job was deleted with its file
+                yield ServerSentEvent(data={"detail": exc.message}, event="error")
+                return

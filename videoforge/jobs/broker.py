@@ -7,7 +7,8 @@ from typing import Any
 
 from celery import Celery
 
-from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
+from videoforge.jobs.names import PRIORITY_SEP, QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
+from videoforge.jobs.queues import priority_number, priority_steps
 from videoforge.settings import Settings
 
 
@@ -17,7 +18,13 @@ def broker_transport_options(settings: Settings) -> dict[str, Any]:
     kombu redelivers an unacked message after `visibility_timeout`, and the shortest value
     among all clients wins (celery #7651), so it is set everywhere from one place.
     """
-    return {"visibility_timeout": settings.visibility_timeout_s}
+    return {
+        "visibility_timeout": settings.visibility_timeout_s,
+        # One Redis list per priority, popped highest first (see jobs/queues.py).
+        "priority_steps": priority_steps(),
+        "sep": PRIORITY_SEP,
+        "queue_order_strategy": "priority",
+    }
 
 
 def celery_client(settings: Settings) -> Celery:
@@ -42,11 +49,13 @@ def celery_client(settings: Settings) -> Celery:
     return app
 
 
-def send_job(app: Celery, task_id: str) -> None:
-    """Queue a saved job: one message, whose id is the task id (so the reaper can find it)."""
-    app.send_task(TASK_NAME, args=[task_id], task_id=task_id)
+def send_job(app: Celery, task_id: str, priority: str = "normal") -> None:
+    """Queue a saved job: one message, whose id is the task id (so the reaper can find it),
+    on the list of its priority."""
+    app.send_task(TASK_NAME, args=[task_id], task_id=task_id, priority=priority_number(priority))
 
 
 def send_storyboard(app: Celery, file_id: str) -> None:
     """Queue a file's storyboard: idempotent, so a duplicate message costs only a check."""
-    app.send_task(STORYBOARD_TASK_NAME, args=[file_id])
+    # Explicit: a message without a priority would go to kombu's 0, the high jobs' list.
+    app.send_task(STORYBOARD_TASK_NAME, args=[file_id], priority=priority_number("normal"))

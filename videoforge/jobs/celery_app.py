@@ -14,14 +14,23 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
+from celery.signals import (
+    setup_logging,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from videoforge import orphans, workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.jobs.broker import celery_client, send_job
+from videoforge.jobs.heartbeat import Heartbeat
 from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
+from videoforge.jobs.queues import priority_number
 from videoforge.jobs.reaper import Reaper
+from videoforge.jobs.workers import WorkerRegistry
 from videoforge.models import JobState
 from videoforge.pipeline import run_job, storyboard_task
 from videoforge.runtime.logs import configure_logging
@@ -54,6 +63,9 @@ class WorkerProcess:
 
 # The worker state of each app, for the worker signals (which only get the app).
 _processes: dict[int, WorkerProcess] = {}
+# The heartbeat of each worker (by name) of this process: one, even though worker_ready is
+# sent again each time the consumer reconnects.
+_heartbeats: dict[str, Heartbeat] = {}
 
 
 def create_celery(settings: Settings, build_engine: EngineFactory) -> Celery:
@@ -99,15 +111,31 @@ def _start_reaper(sender: Any = None, **_: Any) -> None:
     settings = process.settings
     engine = process.engine()
     catalog = SourceCatalog(engine.jobs.client)
+    _start_heartbeat(sender, engine)
     Reaper(
         engine.jobs,
         QUEUE,
-        lambda task_id: send_job(app, task_id),
+        # A requeued job keeps its priority.
+        lambda task_id: send_job(app, task_id, engine.jobs.get(task_id).priority),
         settings.reaper_interval_s,
         settings.lease_ttl_s,
         sweep=lambda: orphans.sweep(engine, catalog),
         sweep_interval_s=settings.orphan_sweep_interval_s,
     ).start()
+
+
+def _start_heartbeat(consumer: Any, engine: Engine) -> None:
+    if consumer.hostname not in _heartbeats:
+        heartbeat = Heartbeat(consumer, WorkerRegistry(engine.jobs.client))
+        _heartbeats[consumer.hostname] = heartbeat
+        heartbeat.start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeats(**_: Any) -> None:
+    # Gone from GET /workers at once, rather than when its record expires.
+    for heartbeat in _heartbeats.values():
+        heartbeat.stop()
 
 
 def register_task(app: Celery, process: WorkerProcess) -> None:
@@ -130,5 +158,7 @@ def register_task(app: Celery, process: WorkerProcess) -> None:
     def transcode(self: Task[Any, Any], task_id: str) -> None:
         retry = run_job(task_id, process.engine(), worker=self.request.hostname)
         if retry is not None:
-            # The attempt count lives in the job record; Celery only schedules the retry.
-            raise self.retry(countdown=retry.delay_s)
+            # The attempt count lives in the job record; Celery only schedules the retry, on
+            # the list of the job's priority.
+            priority = process.engine().jobs.get(task_id).priority
+            raise self.retry(countdown=retry.delay_s, priority=priority_number(priority))

@@ -8,8 +8,12 @@ from typing import Protocol
 class Executor(Protocol):
     """Runs saved jobs somewhere; `submit` never blocks on the work itself."""
 
-    def submit(self, task_id: str) -> None:
-        """Queue a job whose record is already saved."""
+    def submit(self, task_id: str, priority: str = "normal") -> None:
+        """Queue a job whose record is already saved; queued high jobs start before normal
+        ones, normal before low."""
+
+    def queue_position(self, task_id: str, priority: str) -> int | None:
+        """Where a queued job stands, 1 = next to start; None when it is not waiting."""
 
     def make_storyboard(self, file_id: str) -> None:
         """Queue a file's storyboard, best effort (a GET asks again if it is lost)."""

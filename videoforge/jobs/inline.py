@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import socket
 import threading
@@ -9,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from videoforge import workspace
 from videoforge.engine import Engine
+from videoforge.errors import VideoforgeError
 from videoforge.jobs.lease import Interrupted
+from videoforge.models import PRIORITIES
 from videoforge.pipeline import run_job, storyboard_task
 
 log = logging.getLogger(__name__)
@@ -17,6 +21,9 @@ log = logging.getLogger(__name__)
 
 class InlineExecutor:
     """Runs jobs on `concurrency` threads of the API process; retries wait on a timer.
+
+    Queued jobs wait in a heap: each pool thread, when it frees up, takes the waiting job of
+    the highest priority (FIFO within one), as workers do from the broker's lists.
 
     Nothing else runs these jobs, so on start it takes up every unfinished job in the store
     (queued or interrupted by the last shutdown). Meant for one API process per Redis.
@@ -28,15 +35,39 @@ class InlineExecutor:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
+        self._waiting: list[tuple[int, int, str]] = []  # (rank, arrival, task_id)
+        self._arrivals = itertools.count()
         self.name = f"inline@{socket.gethostname()}"
         workspace.sweep_orphans(engine.settings.temp_dir)
         for task_id in engine.jobs.active_task_ids():
-            self.submit(task_id)
+            self.submit(task_id, self._priority_of(task_id))
 
-    def submit(self, task_id: str) -> None:
+    def submit(self, task_id: str, priority: str = "normal") -> None:
         with self._lock:
             if not self._stop.is_set():
-                self.pool.submit(self._run, task_id)
+                rank = PRIORITIES.index(priority) if priority in PRIORITIES else 1
+                heapq.heappush(self._waiting, (rank, next(self._arrivals), task_id))
+                # Each pool run takes the best waiting job at the time it starts.
+                self.pool.submit(self._run_next)
+
+    def queue_position(self, task_id: str, priority: str) -> int | None:
+        with self._lock:
+            waiting = sorted(self._waiting)
+        places = [place for place, (_, _, queued) in enumerate(waiting, 1) if queued == task_id]
+        return places[0] if places else None
+
+    def _priority_of(self, task_id: str) -> str:
+        try:
+            return str(self.engine.jobs.get(task_id).priority)
+        except VideoforgeError:
+            return "normal"
+
+    def _run_next(self) -> None:
+        with self._lock:
+            if not self._waiting:
+                return
+            _, _, task_id = heapq.heappop(self._waiting)
+        self._run(task_id)
 
     def _run(self, task_id: str) -> None:
         try:
@@ -56,7 +87,7 @@ class InlineExecutor:
     def _resubmit(self, task_id: str) -> None:
         with self._lock:
             self._timers = {t for t in self._timers if t.is_alive()}
-        self.submit(task_id)
+        self.submit(task_id, self._priority_of(task_id))
 
     def make_storyboard(self, file_id: str) -> None:
         with self._lock:

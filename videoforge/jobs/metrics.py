@@ -12,7 +12,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from videoforge.jobs.names import ACTIVE_JOBS_KEY, METRICS_KEY
-from videoforge.jobs.store import decoded
+from videoforge.jobs.queues import queue_lists
+from videoforge.jobs.records import decoded
+from videoforge.models import PRIORITIES
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ BYTE_COUNTERS = {
 }
 KIND_COUNTERS = {  # labelled by kind
     "orphans_swept": "Stored objects no record pointed to, removed after a grace period",
+    "webhook_deliveries": "Webhook tries: delivered, failed_try, gave_up (by kind)",
 }
 HISTOGRAMS = {
     "job_duration_seconds": ("From submission to SUCCESS", DURATION_BUCKETS_S),
@@ -66,14 +69,16 @@ class JobMetrics:
         except redis.RedisError as exc:
             log.debug("metrics not recorded: %s", exc)
 
-    def snapshot(self) -> tuple[dict[str, float], int, int]:
-        """All hash fields, the queue depth and the number of unfinished jobs."""
+    def snapshot(self) -> tuple[dict[str, float], dict[str, int], int]:
+        """All hash fields, the queue depth per priority and the number of unfinished jobs."""
         pipe = self.client.pipeline()
         pipe.hgetall(METRICS_KEY)
-        pipe.llen(self.queue_name)
+        for name in queue_lists(self.queue_name):
+            pipe.llen(name)
         pipe.scard(ACTIVE_JOBS_KEY)
-        fields, depth, active = pipe.execute()
-        return {decoded(k): float(v) for k, v in fields.items()}, int(depth), int(active)
+        fields, *lengths, active = pipe.execute()
+        depths = {p: int(n) for p, n in zip(PRIORITIES, lengths, strict=True)}
+        return {decoded(k): float(v) for k, v in fields.items()}, depths, int(active)
 
 
 class RedisCollector(Collector):
@@ -83,8 +88,13 @@ class RedisCollector(Collector):
         self.metrics = metrics
 
     def collect(self) -> Iterator[Any]:
-        fields, depth, active = self.metrics.snapshot()
-        yield GaugeMetricFamily("videoforge_queue_depth", "Messages waiting in the queue", depth)
+        fields, depths, active = self.metrics.snapshot()
+        depth = GaugeMetricFamily(
+            "videoforge_queue_depth", "Messages waiting in the queue", labels=["priority"]
+        )
+        for priority, waiting in depths.items():
+            depth.add_metric([priority], waiting)
+        yield depth
         yield GaugeMetricFamily("videoforge_jobs_active", "Jobs not yet finished", active)
         for label, counters in (("format", JOB_COUNTERS), ("kind", KIND_COUNTERS)):
             for name, help_text in counters.items():

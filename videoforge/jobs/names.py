@@ -9,6 +9,11 @@ QUEUE = "videoforge"
 TASK_NAME = "videoforge.transcode"
 # A file's background work after its upload (its storyboard); on the same queue.
 STORYBOARD_TASK_NAME = "videoforge.storyboard"
+# Job priorities, highest first, and kombu's priority number for each (0 is kombu's highest on
+# Redis). The queue is one Redis list per number (see jobs/queues.py): QUEUE itself for 0,
+# then QUEUE + PRIORITY_SEP + number; workers pop them in this order.
+PRIORITY_NUMBERS = {"high": 0, "normal": 3, "low": 6}
+PRIORITY_SEP = "\x06\x16"  # kombu's default separator, passed explicitly to every client
 
 MAX_TASK_ID_CHARS = 64
 
@@ -29,8 +34,37 @@ SWEEPER_LOCK_KEY = f"{PREFIX}:sweeper"
 # API keys (hashed) and the key that signs stream URLs (see auth.py).
 API_KEYS_KEY = f"{PREFIX}:apikeys"
 SIGNING_KEY_KEY = f"{PREFIX}:stream-signing-key"
+# Presets (see jobs/presets.py): the names of the stored ones; each has a hash of versions.
+PRESETS_KEY = f"{PREFIX}:presets"
+# The change feed (a Redis stream): one entry per reported change, written by the same
+# script as the change itself; webhooks fan out from it (see webhooks/).
+EVENTS_KEY = f"{PREFIX}:events"
+EVENTS_GROUP = "webhooks"  # the consumer group that turns events into deliveries
+PROGRESS_EVENT_INTERVAL_S = 5.0  # job.progress at most this often per job
+# Webhook endpoints (one hash of JSON records), deliveries due by time, the server's
+# secret for callback URLs.
+WEBHOOKS_KEY = f"{PREFIX}:webhooks"
+WEBHOOKS_DUE_KEY = f"{PREFIX}:webhooks:due"
+CALLBACK_SECRET_KEY = f"{PREFIX}:webhooks:callback-secret"
+# Live workers (see jobs/workers.py): name -> last heartbeat; each one's record expires.
+WORKERS_KEY = f"{PREFIX}:workers"
 # A file being deleted takes no new jobs. The mark outlives the deletion: ids are never reused.
 FILE_CLOSED_TTL_S = 7 * 24 * 3600
+
+
+# The event each job state reports when a job enters it (none for the others).
+EVENT_BY_STATE = {
+    "STARTED": "job.started",
+    "PROGRESS": "job.progress",
+    "FAILURE": "job.failed",
+    "REVOKED": "job.cancelled",
+}
+
+
+def event_for_state(state: str | None) -> str:
+    """The event a job entering `state` reports, or "" for none. SUCCESS is reported by the
+    commit, and PENDING by the job's creation."""
+    return EVENT_BY_STATE.get(str(state), "") if state else ""
 
 
 def job_key(task_id: str) -> str:
@@ -47,3 +81,28 @@ def lease_key(task_id: str) -> str:
 
 def file_closed_key(file_id: str) -> str:
     return f"{PREFIX}:file:{file_id}:closed"
+
+
+def progress_event_key(task_id: str) -> str:
+    return f"{PREFIX}:job:{task_id}:progress-event"
+
+
+def delivery_key(delivery_id: str) -> str:
+    return f"{PREFIX}:webhooks:delivery:{delivery_id}"
+
+
+def endpoint_deliveries_key(endpoint_id: str) -> str:
+    return f"{PREFIX}:webhooks:{endpoint_id}:deliveries"
+
+
+def preset_key(name: str) -> str:
+    return f"{PREFIX}:preset:{name}"
+
+
+def worker_key(name: str) -> str:
+    return f"{PREFIX}:worker:{name}"
+
+
+def worker_drain_key(name: str) -> str:
+    """Set while a worker is to take no new job; kept across its restarts."""
+    return f"{PREFIX}:worker:{name}:drain"

@@ -14,13 +14,13 @@ it is requeued. If the holder was alive after all (busy with a long job), the ex
 only lets an idle worker start it sooner; the later copy finds the job leased or finished
 and leaves.
 
-Reads are bounded: the active-job index is scanned in pages, and the queue is only read (in
-pages) for jobs that look lost, never whole.
+Reads are bounded: the active-job index is scanned in pages, and the queue (every priority's
+list) is only read (in pages) for jobs that look lost, never whole. A requeued job keeps its
+priority: `republish` is given the task id, and the worker's reads the record's priority.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -30,6 +30,7 @@ import redis
 
 from videoforge.errors import TransientError
 from videoforge.jobs.names import REAPER_LOCK_KEY, SWEEPER_LOCK_KEY
+from videoforge.jobs.queues import message_id, queue_lists
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState
 
@@ -44,27 +45,22 @@ Queued = Callable[[set[str]], set[str]]
 
 
 def broker_messages(client: redis.Redis, queue: str) -> Queued:
-    """`Queued` read from kombu's queue list, in pages, stopping once all are found."""
+    """`Queued` read from kombu's lists of the queue (one per priority), in pages, stopping
+    once all are found."""
 
     def present(wanted: set[str]) -> set[str]:
         found: set[str] = set()
-        start = 0
-        while found != wanted:
-            page = client.lrange(queue, start, start + QUEUE_PAGE - 1)
-            found |= {i for raw in page if (i := _message_id(raw)) in wanted}
-            if len(page) < QUEUE_PAGE:
-                break
-            start += QUEUE_PAGE
+        for name in queue_lists(queue):
+            start = 0
+            while found != wanted:
+                page = client.lrange(name, start, start + QUEUE_PAGE - 1)
+                found |= {i for raw in page if (i := message_id(raw)) in wanted}
+                if len(page) < QUEUE_PAGE:
+                    break
+                start += QUEUE_PAGE
         return found
 
     return present
-
-
-def _message_id(raw: bytes | str) -> str | None:
-    try:
-        return str(json.loads(raw)["headers"]["id"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def reap(jobs: JobStore, queued: Queued, republish: Callable[[str], None],

@@ -8,20 +8,43 @@ import json
 from videoforge.models import JobState
 
 TERMINAL_JSON = [json.dumps(state.value) for state in JobState if state.is_terminal]
+# The outbox: a script that changes a record also appends its event to the events stream
+# (KEYS named `events`), with a snapshot of the record as it now is, in the same atomic
+# step. So no crash can lose an event, nor send one for a change that was not written.
+EMIT = """
+local function emit(events, kind, subject, at, job)
+  local flat = redis.call('HGETALL', job)
+  local record = {}
+  for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
+  redis.call('XADD', events, '*', 'type', kind, 'subject', subject, 'at', at,
+             'record', cjson.encode(record))
+end
+"""
 # Writes to a finished record are refused: a stale attempt, a late progress line or a
 # duplicate delivery can never turn SUCCESS, FAILURE or REVOKED back into something else.
 # With a lease token (ARGV[3]), only the attempt holding the lease may write: fencing.
-UPDATE_IF_ACTIVE = f"""
+# ARGV[4] is the event of the new state, if any: a state entered again (a repeated STARTED)
+# is not reported twice. Every progress write is in the feed (event streams follow it);
+# webhooks thin it out (see webhooks/dispatcher.py).
+UPDATE_IF_ACTIVE = (
+    EMIT
+    + f"""
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return -1 end
 for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
   if state == done then return 0 end
 end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 if ARGV[2] == '1' then redis.call('SREM', KEYS[2], ARGV[1]) end
+local kind = ARGV[4]
+if kind ~= '' and kind ~= 'job.progress' and redis.call('HGET', KEYS[1], 'state') == state then
+  kind = ''
+end
+if kind ~= '' then emit(KEYS[4], kind, ARGV[1], ARGV[5], KEYS[1]) end
 return 1
 """
+)
 # A missing record is not counted: HINCRBY would recreate a deleted job as a stub hash.
 COUNT_IF_ACTIVE = f"""
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -33,18 +56,22 @@ return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 """
 # SUCCESS and the output it points to, in one step, only by the attempt holding the lease
 # (ARGV[1]): a late attempt can neither commit over the winner nor be pointed to.
-COMMIT_IF_HELD = f"""
+COMMIT_IF_HELD = (
+    EMIT
+    + f"""
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
   if state == done then return 0 end
 end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+emit(KEYS[5], 'job.succeeded', ARGV[2], ARGV[5], KEYS[1])
 return 1
 """
+)
 # The reaper's write: back to PENDING only if the record is still in the state it read
 # (ARGV[1]) and nobody holds its lease, so a worker that took the job meanwhile keeps it.
 REQUEUE_IF_UNCHANGED = """
@@ -53,14 +80,18 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1
 """
-CREATE_IF_OPEN = """
+CREATE_IF_OPEN = (
+    EMIT
+    + """
 if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+emit(KEYS[6], 'job.queued', ARGV[1], ARGV[2], KEYS[1])
 return 1
 """
+)
 # The check and the mark are one step, so no job can be created between them. Job hashes are
 # named from the list (not passed as KEYS): fine on one Redis, not on Redis Cluster.
 CLOSE_IF_IDLE = f"""

@@ -1,28 +1,36 @@
-"""Durable job records in Redis (the keys are named in `jobs.names`)."""
+"""Durable job records in Redis (the keys are named in `jobs.names`). Every state change a
+webhook reports is written with its event, in the same script (see scripts.py)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 import redis
 
-from videoforge.errors import NotFound, TransientError
+from videoforge.errors import NotFound
 from videoforge.jobs.names import (
     ACTIVE_JOBS_KEY,
+    EVENTS_KEY,
     FILE_CLOSED_TTL_S,
     MAX_TASK_ID_CHARS,
     PUBLISHED_KEY,
     RECENT_JOBS_KEY,
+    event_for_state,
     file_closed_key,
     file_jobs_key,
     job_key,
     lease_key,
+)
+from videoforge.jobs.records import (
+    decode,
+    decoded,
+    encode,
+    newest_first,
+    redis_errors,
+    stamped_fields,
 )
 from videoforge.jobs.scripts import (
     CLOSE_IF_IDLE,
@@ -34,29 +42,7 @@ from videoforge.jobs.scripts import (
     REQUEUE_IF_UNCHANGED,
     UPDATE_IF_ACTIVE,
 )
-from videoforge.models import (
-    Clip,
-    Job,
-    JobState,
-    OutputFormat,
-    Progress,
-    Rendition,
-    SegmentFormat,
-)
-from videoforge.outputs import parse_output_name
-
-log = logging.getLogger(__name__)
-
-
-@contextmanager
-def redis_errors() -> Iterator[None]:
-    """Redis failures as TransientError, without the server's address."""
-    try:
-        yield
-    except redis.RedisError as exc:
-        log.warning("job store error: %s", exc)
-        # Users see that the store is down, not its address.
-        raise TransientError("job store unavailable, try again shortly") from exc
+from videoforge.models import Job, JobState
 
 
 class JobStore:
@@ -69,9 +55,9 @@ class JobStore:
         """Save a new record; it exists before anything is queued. NotFound if the file is
         being deleted."""
         job.created_at = job.updated_at = time.time()
-        pairs = [item for field in _encode(job).items() for item in field]
+        pairs = [item for field in encode(job).items() for item in field]
         keys = (job_key(job.task_id), file_jobs_key(job.file_id), ACTIVE_JOBS_KEY,
-                RECENT_JOBS_KEY, file_closed_key(job.file_id))  # fmt: skip
+                RECENT_JOBS_KEY, file_closed_key(job.file_id), EVENTS_KEY)  # fmt: skip
         with redis_errors():
             created = self.client.eval(
                 CREATE_IF_OPEN, len(keys), *keys, job.task_id, job.created_at, *pairs
@@ -97,17 +83,19 @@ class JobStore:
             raw = self.client.hgetall(job_key(task_id))
         if not raw:
             raise NotFound(f"no task {task_id}")
-        return _decode(raw)
+        return decode(raw)
 
     def update(self, task_id: str, lease: str = "", **changes: Any) -> bool:
         """Set some fields of an unfinished record; False (and nothing written) if it is
         finished, or if `lease` is given and is no longer the job's lease holder."""
-        pairs = _stamped_fields(changes)
-        ends = "state" in changes and JobState(changes["state"]).is_terminal
+        pairs = stamped_fields(changes)
+        state = JobState(changes["state"]) if "state" in changes else None
+        keys = (job_key(task_id), ACTIVE_JOBS_KEY, lease_key(task_id), EVENTS_KEY)
         with redis_errors():
             applied = self.client.eval(
-                UPDATE_IF_ACTIVE, 3, job_key(task_id), ACTIVE_JOBS_KEY, lease_key(task_id),
-                task_id, "1" if ends else "0", lease, *pairs,
+                UPDATE_IF_ACTIVE, len(keys), *keys,
+                task_id, "1" if state and state.is_terminal else "0", lease,
+                event_for_state(state), time.time(), *pairs,
             )  # fmt: skip
         return int(applied) == 1
 
@@ -166,13 +154,13 @@ class JobStore:
                     pipe.exists(lease_key(task_id))
                 replies = pipe.execute() if task_ids else []
             pairs = zip(replies[::2], replies[1::2], strict=True)
-            yield [(_decode(raw), bool(leased)) for raw, leased in pairs if raw]
+            yield [(decode(raw), bool(leased)) for raw, leased in pairs if raw]
             if cursor == 0:
                 return
 
     def requeue(self, job: Job, reason: str) -> bool:
         """Put a job back to PENDING if it is still as `job` shows it and unleased."""
-        pairs = _stamped_fields(
+        pairs = stamped_fields(
             {"state": JobState.PENDING, "progress": None, "retry_at": None, "error": reason}
         )
         with redis_errors():
@@ -200,15 +188,16 @@ class JobStore:
     def commit(self, job: Job, token: str, published_name: str, result: dict[str, Any]) -> bool:
         """Record SUCCESS and point the job's output at `published_name`, in one step, if
         `token` still holds the lease; False (nothing written) otherwise."""
-        pairs = _stamped_fields(
+        pairs = stamped_fields(
             {"state": JobState.SUCCESS, "result": result, "error": None,
              "published_name": published_name}
         )  # fmt: skip
-        keys = (job_key(job.task_id), ACTIVE_JOBS_KEY, lease_key(job.task_id), PUBLISHED_KEY)
+        keys = (job_key(job.task_id), ACTIVE_JOBS_KEY, lease_key(job.task_id), PUBLISHED_KEY,
+                EVENTS_KEY)  # fmt: skip
         with redis_errors():
             committed = self.client.eval(
                 COMMIT_IF_HELD, len(keys), *keys,
-                token, job.task_id, job.output_name, published_name, *pairs,
+                token, job.task_id, job.output_name, published_name, time.time(), *pairs,
             )  # fmt: skip
         return int(committed) == 1
 
@@ -235,59 +224,9 @@ class JobStore:
             for task_id in task_ids:
                 pipe.hgetall(job_key(task_id))
             records = pipe.execute() if task_ids else []
-        return [_decode(raw) for raw in records if raw]  # a record may have been deleted
+        return [decode(raw) for raw in records if raw]  # a record may have been deleted
 
     def ping(self) -> None:
         """Raise TransientError unless Redis answers."""
         with redis_errors():
             self.client.ping()
-
-
-def newest_first(client: redis.Redis, key: str, offset: int, limit: int) -> tuple[list[str], int]:
-    """A page of a sorted set by time, newest first, and the set's size."""
-    with redis_errors():
-        pipe = client.pipeline()
-        pipe.zrevrange(key, offset, offset + limit - 1)
-        pipe.zcard(key)
-        members, total = pipe.execute()
-    return [decoded(member) for member in members], int(total)
-
-
-def decoded(value: bytes | str) -> str:
-    """A Redis reply as text, whichever way the client was made."""
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Progress):
-        return asdict(value)
-    return value
-
-
-def _stamped_fields(changes: dict[str, Any]) -> list[Any]:
-    """Changed fields, with updated_at now, as the flat name/JSON list the scripts take."""
-    changes = {**changes, "updated_at": time.time()}
-    return [item for name, value in changes.items() for item in (name, json.dumps(_plain(value)))]
-
-
-def _encode(job: Job) -> dict[Any, Any]:
-    return {name: json.dumps(_plain(value)) for name, value in asdict(job).items()}
-
-
-def _decode(raw: dict[Any, Any]) -> Job:
-    data = {decoded(key): json.loads(value) for key, value in raw.items()}
-    progress = data.get("progress")
-    data["progress"] = Progress(**progress) if progress else None
-    data["state"] = JobState(data["state"])
-    data["format"] = OutputFormat(data["format"])
-    if data.get("renditions"):
-        data["renditions"] = [Rendition(**rung) for rung in data["renditions"]]
-    if data.get("clip"):
-        data["clip"] = Clip(**data["clip"])
-    if data.get("segment_format"):
-        data["segment_format"] = SegmentFormat(data["segment_format"])
-    if "width" not in data:  # a record from before the planned size was stored in it
-        parsed = parse_output_name(data["output_name"])
-        data["width"], data["height"] = (parsed.width, parsed.height) if parsed else (0, 0)
-    known = Job.__dataclass_fields__
-    return Job(**{name: value for name, value in data.items() if name in known})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.probe import INPUT_GUARDS
 from videoforge.models import Clip, OutputFormat
@@ -12,6 +13,8 @@ from videoforge.models import Clip, OutputFormat
 HLS_SEGMENT_S = 6
 KEYFRAME_INTERVAL_S = 2  # divides HLS_SEGMENT_S, so every segment starts on a keyframe
 AAC_AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+# The VBV buffer under a maxrate: two seconds at maxrate, one keyframe interval.
+BUFFER_S = 2
 # Forced keyframes (IDR, so closed GOPs) on a fixed clock and none elsewhere: segment cuts
 # land on them, and every rendition of the same source shares boundaries.
 KEYFRAME_CLOCK = [
@@ -40,6 +43,8 @@ class EncodePlan:
     # Passthrough (see media.passthrough): the source's video, or audio, is copied.
     copy_video: bool = False
     copy_audio: bool = False
+    # The job's own encoder settings (a preset's); empty: the format's defaults.
+    encoding: Encoding = field(default_factory=Encoding)
 
     @property
     def output_name(self) -> str:
@@ -112,22 +117,50 @@ def _video_filter(plan: EncodePlan) -> str:
     return ",".join([*plan.prep.chain(), scale(plan.width, plan.height)])
 
 
+def or_default(value: int | str | None, default: int | str) -> str:
+    """A setting as an argv word: the job's own, else the format's default (0 is a value)."""
+    return str(default if value is None else value)
+
+
+def aac_audio(encoding: Encoding) -> list[str]:
+    """AAC at the job's bit rate and channels (AAC_AUDIO when it has none)."""
+    if encoding.audio_bitrate_kbps is None and encoding.audio_channels is None:
+        return AAC_AUDIO
+    return ["-c:a", "aac", "-b:a", f"{or_default(encoding.audio_bitrate_kbps, 128)}k",
+            "-ac", or_default(encoding.audio_channels, 2)]  # fmt: skip
+
+
+def x264_rate(
+    encoding: Encoding, crf: int, x264_preset: str, maxrate_kbps: int | None
+) -> list[str]:
+    """libx264's preset and quality target (capped CRF when there is a maxrate)."""
+    rate = ["-c:v", "libx264", "-preset", encoding.x264_preset or x264_preset,
+            "-crf", or_default(encoding.crf, crf)]  # fmt: skip
+    if maxrate_kbps is not None:
+        rate += ["-maxrate", f"{maxrate_kbps}k", "-bufsize", f"{maxrate_kbps * BUFFER_S}k"]
+    return rate
+
+
 def _codecs(plan: EncodePlan) -> list[str]:
+    encoding = plan.encoding
     if plan.format is OutputFormat.WEBM:
+        # With a maxrate VP9 runs constrained quality: -b:v is then the cap.
+        cap = f"{encoding.maxrate_kbps}k" if encoding.maxrate_kbps else "0"
         video = [
-            "-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0",
+            "-c:v", "libvpx-vp9", "-crf", or_default(encoding.crf, 32), "-b:v", cap,
             # row-mt and cpu-used 4 make VP9 usable on small machines at a small quality cost.
             "-row-mt", "1", "-deadline", "good", "-cpu-used", "4",
             "-pix_fmt", "yuv420p",
         ]  # fmt: skip
-        audio = ["-c:a", "libopus", "-b:a", "96k", "-ac", "2"]
+        audio = ["-c:a", "libopus", "-b:a", f"{or_default(encoding.audio_bitrate_kbps, 96)}k",
+                 "-ac", or_default(encoding.audio_channels, 2)]  # fmt: skip
     else:
         video = [
-            "-c:v", "libx264", "-preset", plan.x264_preset, "-crf", "23",
+            *x264_rate(encoding, 23, plan.x264_preset, encoding.maxrate_kbps),
             # Browsers only play 8-bit 4:2:0 H.264.
             "-pix_fmt", "yuv420p", "-profile:v", "high",
         ]  # fmt: skip
-        audio = AAC_AUDIO
+        audio = aac_audio(encoding)
     if plan.format is OutputFormat.HLS:
         video += KEYFRAME_CLOCK
     video += plan.prep.color_tags()

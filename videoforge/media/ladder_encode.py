@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videoforge.media.command import AAC_AUDIO, KEYFRAME_CLOCK, input_argv, threads_argv
+from videoforge.media.command import BUFFER_S as BUFFER_S  # the rungs' VBV buffer
+from videoforge.media.command import (
+    KEYFRAME_CLOCK,
+    aac_audio,
+    input_argv,
+    threads_argv,
+    x264_rate,
+)
+from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.ladder import h264_level
 from videoforge.models import Clip, Rendition
@@ -17,8 +25,6 @@ ENCODED_DIR = "encoded"
 AUDIO_FILE = "audio.mp4"
 # The quality target; maxrate caps it where the content is hard (capped CRF).
 LADDER_CRF = 23
-# The VBV buffer: two seconds at maxrate, one keyframe interval.
-BUFFER_S = 2
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class LadderPlan:
     # the other rungs take their keyframes where the source has them; the audio is copied.
     copy_top: bool = False
     copy_audio: bool = False
+    # The job's own encoder settings (a preset's); a maxrate caps every rung.
+    encoding: Encoding = field(default_factory=Encoding)
 
 
 def rung_file(index: int) -> str:
@@ -59,7 +67,7 @@ def ladder_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
     for index in encoded:
         argv += _rung_output(plan, index, plan.renditions[index])
     if plan.has_audio:
-        audio = ["-c:a", "copy"] if plan.copy_audio else AAC_AUDIO
+        audio = ["-c:a", "copy"] if plan.copy_audio else aac_audio(plan.encoding)
         argv += ["-map", plan.prep.audio_map, "-vn", *audio, *_UNTAGGED, "-f", "mp4", AUDIO_FILE]
     return argv
 
@@ -86,15 +94,22 @@ def _graph(plan: LadderPlan, encoded: list[int]) -> str:
     return ";".join(graph)
 
 
+def rung_maxrate_kbps(rung: Rendition, encoding: Encoding) -> int:
+    """The rung's planned cap, or the job's own maxrate when that is lower."""
+    if encoding.maxrate_kbps is None:
+        return rung.maxrate_kbps
+    return min(rung.maxrate_kbps, encoding.maxrate_kbps)
+
+
 def _rung_output(plan: LadderPlan, index: int, rung: Rendition) -> list[str]:
     fps = plan.prep.fps or 30.0
+    maxrate_kbps = rung_maxrate_kbps(rung, plan.encoding)
     return [
         "-map", f"[v{index}]",
-        "-c:v", "libx264", "-preset", plan.x264_preset, "-crf", str(LADDER_CRF),
-        "-maxrate", f"{rung.maxrate_kbps}k", "-bufsize", f"{rung.maxrate_kbps * BUFFER_S}k",
+        *x264_rate(plan.encoding, LADDER_CRF, plan.x264_preset, maxrate_kbps),
         # Browsers only play 8-bit 4:2:0 H.264; the level tells players what the rung needs.
         "-pix_fmt", "yuv420p", "-profile:v", "high",
-        "-level:v", h264_level(rung.width, rung.height, fps, rung.maxrate_kbps),
+        "-level:v", h264_level(rung.width, rung.height, fps, maxrate_kbps),
         *(_SOURCE_KEYFRAMES if plan.copy_top else KEYFRAME_CLOCK),
         *plan.prep.color_tags(),
         *threads_argv(plan.threads),

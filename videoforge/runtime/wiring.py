@@ -20,6 +20,7 @@ from videoforge.jobs.executor import Executor
 from videoforge.jobs.inline import InlineExecutor
 from videoforge.jobs.metrics import JobMetrics
 from videoforge.jobs.names import QUEUE
+from videoforge.jobs.presets import PresetStore
 from videoforge.jobs.store import JobStore
 from videoforge.media import run
 from videoforge.media.binaries import FFmpegBinaries, locate, locate_packager
@@ -163,13 +164,14 @@ def build_services(settings: Settings) -> Services:
         job_engine = dataclasses.replace(engine, storage=_job_storage(settings))
         executor = InlineExecutor(job_engine, settings.worker_concurrency)
     else:
-        executor = CeleryExecutor(celery_client(settings))
+        executor = CeleryExecutor(celery_client(settings), engine.jobs.client)
     return Services(
         engine=engine,
         executor=executor,
         keys=keys,
         catalog=SourceCatalog(engine.jobs.client),
         auth_required=auth_required,
+        presets=PresetStore(engine.jobs.client),
     )
 
 

@@ -166,14 +166,40 @@ async function busy(work) {
 }
 
 function transcodeBody() {
+  // A preset says everything; the server records which version the job used.
+  // Default: normal, or the preset's own priority.
+  const priority = $("#priority").value ? { priority: $("#priority").value } : {};
+  if ($("#preset").value) return { preset: $("#preset").value, ...priority };
   // "auto" is the source-aware ladder; with DASH or CMAF a size caps the ladder's top rung.
   const format = $("#format").value;
   const size = $("#resolution").value;
-  if (size === "auto") return { format, ladder: "auto" };
-  return ALWAYS_LADDERS.has(format) ? { format, ladder: "auto", resolution: size } : { format, resolution: size };
+  if (size === "auto") return { format, ladder: "auto", ...priority };
+  return ALWAYS_LADDERS.has(format)
+    ? { format, ladder: "auto", resolution: size, ...priority }
+    : { format, resolution: size, ...priority };
+}
+
+async function loadPresets() {
+  // The picker lists every preset (built-ins first); a failure leaves it at "None".
+  const picker = $("#preset");
+  const page = await api("/presets").catch(() => ({ items: [] }));
+  for (const item of page.items) {
+    if (picker.querySelector(`option[value="${item.name}"]`)) continue;
+    const option = document.createElement("option");
+    option.value = item.name;
+    option.textContent = item.builtin ? item.name : `${item.name} (v${item.version})`;
+    option.dataset.description = item.description || "";
+    picker.append(option);
+  }
 }
 
 function updateChoice() {
+  const preset = $("#preset").selectedOptions[0];
+  $("#format").disabled = $("#resolution").disabled = Boolean(preset.value);
+  if (preset.value) {
+    $("#choice-hint").textContent = `Preset ${preset.value}: ${preset.dataset.description || "its own settings"}.`;
+    return;
+  }
   const format = $("#format").value;
   const size = $("#resolution");
   // MP4 and WebM are one file, never a ladder: the choice goes back to the default size.
@@ -366,6 +392,7 @@ drop.addEventListener("drop", (e) => {
 });
 $("#file").addEventListener("change", (e) => chooseFile(e.target.files[0]));
 $("#submit-form").addEventListener("submit", submit);
+$("#preset").addEventListener("change", updateChoice);
 $("#format").addEventListener("change", updateChoice);
 $("#resolution").addEventListener("change", updateChoice);
 $("#refresh").addEventListener("click", refreshLists);
@@ -374,8 +401,10 @@ $("#key-form").addEventListener("submit", (e) => {
   localStorage.setItem(KEY_STORAGE, $("#api-key").value.trim());
   $("#key-panel").hidden = true;
   refreshLists();
+  loadPresets();
 });
 
 updateChoice();
+loadPresets();
 refreshLists();
 setInterval(() => document.visibilityState === "visible" && refreshLists(), LIST_REFRESH_MS);

@@ -1,0 +1,81 @@
+"""How job records and Redis replies are read and written: JSON fields in one hash per job,
+decoded back into `Job`; Redis failures as TransientError. Shared by every Redis store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+import redis
+
+from videoforge.errors import TransientError
+from videoforge.models import Clip, Job, JobState, OutputFormat, Progress, Rendition, SegmentFormat
+from videoforge.outputs import parse_output_name
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def redis_errors() -> Iterator[None]:
+    """Redis failures as TransientError, without the server's address."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        log.warning("job store error: %s", exc)
+        # Users see that the store is down, not its address.
+        raise TransientError("job store unavailable, try again shortly") from exc
+
+
+def newest_first(client: redis.Redis, key: str, offset: int, limit: int) -> tuple[list[str], int]:
+    """A page of a sorted set by time, newest first, and the set's size."""
+    with redis_errors():
+        pipe = client.pipeline()
+        pipe.zrevrange(key, offset, offset + limit - 1)
+        pipe.zcard(key)
+        members, total = pipe.execute()
+    return [decoded(member) for member in members], int(total)
+
+
+def decoded(value: bytes | str) -> str:
+    """A Redis reply as text, whichever way the client was made."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Progress):
+        return asdict(value)
+    return value
+
+
+def stamped_fields(changes: dict[str, Any]) -> list[Any]:
+    """Changed fields, with updated_at now, as the flat name/JSON list the scripts take."""
+    changes = {**changes, "updated_at": time.time()}
+    return [item for name, value in changes.items() for item in (name, json.dumps(plain(value)))]
+
+
+def encode(job: Job) -> dict[Any, Any]:
+    return {name: json.dumps(plain(value)) for name, value in asdict(job).items()}
+
+
+def decode(raw: dict[Any, Any]) -> Job:
+    data = {decoded(key): json.loads(value) for key, value in raw.items()}
+    progress = data.get("progress")
+    data["progress"] = Progress(**progress) if progress else None
+    data["state"] = JobState(data["state"])
+    data["format"] = OutputFormat(data["format"])
+    if data.get("renditions"):
+        data["renditions"] = [Rendition(**rung) for rung in data["renditions"]]
+    if data.get("clip"):
+        data["clip"] = Clip(**data["clip"])
+    if data.get("segment_format"):
+        data["segment_format"] = SegmentFormat(data["segment_format"])
+    if "width" not in data:  # a record from before the planned size was stored in it
+        parsed = parse_output_name(data["output_name"])
+        data["width"], data["height"] = (parsed.width, parsed.height) if parsed else (0, 0)
+    known = Job.__dataclass_fields__
+    return Job(**{name: value for name, value in data.items() if name in known})
