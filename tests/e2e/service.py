@@ -199,3 +199,17 @@ def process_names(pids: set[int]) -> list[str]:
 
 def send(pid: int, sig: int) -> None:
     os.kill(pid, sig)
+
+
+def fetch_when_made(client: httpx.Client, url: str, timeout_s: float = 180) -> httpx.Response:
+    """GET a storyboard until a worker has made it: 202 (with Retry-After) until then, never
+    an error; the first other answer is returned."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = client.get(url)
+        if response.status_code != 202:
+            return response
+        assert int(response.headers["retry-after"]) > 0
+        assert "being made" in response.json()["detail"]
+        assert time.monotonic() < deadline, f"{url} still not made after {timeout_s} s"
+        time.sleep(0.5)

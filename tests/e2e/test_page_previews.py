@@ -4,7 +4,6 @@ tile of the time under the pointer over the seek strip under the player."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,15 @@ from tests.e2e.browser import (
     screenshot_folder,
     watched,
 )
-from tests.e2e.service import Service, keys, locked, transcode, upload, wait_for
+from tests.e2e.service import (
+    Service,
+    fetch_when_made,
+    keys,
+    locked,
+    transcode,
+    upload,
+    wait_for,
+)
 from tests.e2e.test_page import only_local
 
 __all__ = ["browser", "locked", "playwright", "watched"]  # fixtures, used by name
@@ -43,15 +50,10 @@ def wait_shown(page: Page, poster: str, kind: str, path: str) -> None:
 
 def storyboard(client: httpx.Client, file_id: str) -> dict[str, Any]:
     """The file's storyboard JSON once the worker has made it (202 until then)."""
-    deadline = time.monotonic() + STORYBOARD_S
-    while True:
-        response = client.get(f"/videos/{file_id}/storyboard.json")
-        if response.status_code == 200:
-            body: dict[str, Any] = response.json()
-            return body
-        assert response.status_code == 202, response.text
-        assert time.monotonic() < deadline, f"no storyboard after {STORYBOARD_S} s"
-        time.sleep(1)
+    response = fetch_when_made(client, f"/videos/{file_id}/storyboard.json", STORYBOARD_S)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def position(tile: dict[str, Any]) -> str:

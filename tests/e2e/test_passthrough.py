@@ -104,3 +104,9 @@ def test_a_ladder_copies_its_top_rung_and_cuts_the_others_alike(
         segments.append([round(s.duration, 2) for s in media.segments])
     assert len(segments) == 2 and segments[0] == segments[1], segments
     assert master.playlists[0].stream_info.resolution == (1920, 1080)
+    # The result says how long segments really are (the source's keyframes cut them).
+    assert job["result"]["segment_seconds"] == pytest.approx(
+        max(max(s) for s in segments), abs=0.01
+    )
+    (audio,) = [m for m in master.media if m.type == "AUDIO"]
+    assert audio.default == "YES" and audio.autoselect == "YES"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import struct
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.media_checks import decoded_frames, video
-from tests.e2e.service import Service, keys, locked, upload
+from tests.e2e.service import Service, fetch_when_made, keys, locked, upload
 from videoforge.media.binaries import FFmpegBinaries
 
 __all__ = ["locked"]  # a fixture, used by name
@@ -201,10 +200,7 @@ def test_deleting_a_file_removes_its_previews(
     assert client.get(f"/videos/{file_id}/thumbnail.jpg").status_code == 200
     assert client.get(f"/videos/{file_id}/animated.gif", params={"end": 1}).status_code == 200
     # The worker's storyboard lands there too; waited for, so nothing is written after.
-    deadline = time.monotonic() + 120
-    while client.get(f"/videos/{file_id}/storyboard.json").status_code == 202:
-        assert time.monotonic() < deadline, "no storyboard"
-        time.sleep(0.5)
+    assert fetch_when_made(client, f"/videos/{file_id}/storyboard.json").status_code == 200
     folder = _preview_dir(service, file_id)
     names = sorted(path.name for path in folder.iterdir())
     assert len(names) == 4 and {"storyboard.jpg", "storyboard.json"} < set(names), names
@@ -250,10 +246,7 @@ def test_with_keys_required_the_details_give_signed_preview_urls(
         thumb = anonymous.get(urls["thumbnail"] + "&width=160")
         assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
         assert anonymous.get(urls["animated"]).status_code == 200
-        deadline = time.monotonic() + 120
-        while (vtt := anonymous.get(urls["storyboard"])).status_code == 202:
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+        vtt = fetch_when_made(anonymous, urls["storyboard"])
         assert vtt.status_code == 200, vtt.text
         sprite_url = vtt.text.split("\n\n")[1].splitlines()[1].split("#")[0]
         assert "sig=" in sprite_url

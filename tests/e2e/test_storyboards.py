@@ -4,7 +4,6 @@ agree, cover the whole video, and name tiles inside the sprite."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +11,8 @@ import httpx
 import pytest
 
 from tests.e2e.media_checks import video
-from tests.e2e.service import upload
+from tests.e2e.service import fetch_when_made, upload
 from videoforge.media.binaries import FFmpegBinaries
-
-
-def fetch_when_made(client: httpx.Client, url: str, timeout_s: float = 120) -> httpx.Response:
-    """GET until the worker has made it: 202 (with Retry-After) until then, never an error."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        response = client.get(url)
-        if response.status_code != 202:
-            return response
-        assert int(response.headers["retry-after"]) > 0
-        assert "being made" in response.json()["detail"]
-        assert time.monotonic() < deadline, f"{url} still not made"
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ under previews/{file_id}/, and the file's DELETE removes them."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.service import upload
+from tests.e2e.service import fetch_when_made, upload
 from tests.topology.conftest import Cluster
 from tests.topology.test_topology import s3_keys
 
@@ -24,10 +23,7 @@ def test_thumbnails_and_storyboards_are_made_from_s3(
         assert thumb.content[:2] == b"\xff\xd8" and thumb.headers["x-videoforge-cache"] == "miss"
         again = client.get(f"/videos/{file_id}/thumbnail.jpg", params={"time": 5, "width": 320})
         assert again.headers["x-videoforge-cache"] == "hit" and again.content == thumb.content
-        deadline = time.monotonic() + 120
-        while (board := client.get(f"/videos/{file_id}/storyboard.json")).status_code == 202:
-            assert time.monotonic() < deadline, "no storyboard from the workers"
-            time.sleep(0.5)
+        board = fetch_when_made(client, f"/videos/{file_id}/storyboard.json")
         assert board.status_code == 200 and len(board.json()["tiles"]) == 50
         stored = s3_keys(cluster.s3, f"previews/{file_id}/")
         assert {key.rsplit("/", 1)[1] for key in stored} >= {"storyboard.jpg", "storyboard.json"}

@@ -9,9 +9,12 @@ from videoforge.media.manifests import (
     attributes,
     dash_representations,
     hls_variants,
+    longest_segment_s,
     playlist_uris,
     rewrite_mpd,
     rewrite_playlist,
+    with_default_audio,
+    with_peak_at_least_average,
 )
 
 # Shaka Packager v3.8.0's output for a two-rung CMAF ladder, names shortened.
@@ -166,3 +169,31 @@ def test_a_one_rung_mpd_reads_size_and_codecs_from_its_adaptation_set() -> None:
     assert dash_representations(one_rung) == [
         {"width": 176, "height": 144, "bandwidth": 90000, "codecs": "avc1.64000c"}
     ]
+
+
+def test_the_longest_segment_is_what_the_manifests_declare() -> None:
+    assert longest_segment_s([MEDIA, MEDIA.replace("#EXTINF:2.000", "#EXTINF:8.008")]) == 8.008
+    assert longest_segment_s([MPD.replace('type="static"', 'maxSegmentDuration="PT6.4S"')]) == 6.4
+    assert longest_segment_s([MPD, MASTER]) is None
+
+
+def test_an_audio_group_without_a_default_gets_its_first_rendition_as_default() -> None:
+    fixed = m3u8.loads(with_default_audio(MASTER))
+    (audio,) = fixed.media
+    assert audio.default == "YES" and audio.autoselect == "YES"
+    assert with_default_audio(with_default_audio(MASTER)) == with_default_audio(MASTER)
+    assert [p.uri for p in fixed.playlists] == [p.uri for p in m3u8.loads(MASTER).playlists]
+    two = MASTER.replace(
+        "#EXT-X-STREAM-INF", '#EXT-X-MEDIA:TYPE=AUDIO,URI="b.m3u8",GROUP-ID="audio",NAME="b",'
+        "DEFAULT=NO,AUTOSELECT=YES\n#EXT-X-STREAM-INF", 1)  # fmt: skip
+    assert [m.default for m in m3u8.loads(with_default_audio(two)).media] == ["YES", "NO"]
+
+
+def test_a_peak_below_the_average_is_raised_to_it() -> None:
+    low = MASTER.replace(
+        "BANDWIDTH=409282,AVERAGE-BANDWIDTH=387160", "BANDWIDTH=387000,AVERAGE-BANDWIDTH=387160"
+    )
+    fixed = m3u8.loads(with_peak_at_least_average(low))
+    info = [(p.stream_info.bandwidth, p.stream_info.average_bandwidth) for p in fixed.playlists]
+    assert info == [(1369759, 1340575), (387160, 387160)]
+    assert with_peak_at_least_average(MASTER) == MASTER

@@ -106,3 +106,52 @@ def rewrite_mpd(mpd: str, rewrite: Callable[[str], str]) -> str:
         return f'{match.group(1)}="{escape(rewrite(unescape(match.group(2))))}"'
 
     return _MPD_TEMPLATE.sub(replace, mpd)
+
+
+_EXTINF = re.compile(r"^#EXTINF:(\d+(?:\.\d+)?)", re.MULTILINE)
+_MAX_SEGMENT = re.compile(r'maxSegmentDuration="PT(\d+(?:\.\d+)?)S"')
+
+
+def longest_segment_s(manifests: list[str]) -> float | None:
+    """The longest segment, in seconds, that media playlists (EXTINF) or MPDs
+    (maxSegmentDuration) declare; None if none says."""
+    found = [float(m) for text in manifests
+             for m in (*_EXTINF.findall(text), *_MAX_SEGMENT.findall(text))]  # fmt: skip
+    return round(max(found), 3) if found else None
+
+
+def with_default_audio(master: str) -> str:
+    """A master playlist in which each audio group has a DEFAULT=YES rendition: the first,
+    when none is (a player may otherwise pick none, or warn)."""
+    defaulted: set[str] = set()
+    for line in master.splitlines():
+        tags = attributes(line) if line.startswith("#EXT-X-MEDIA:") else {}
+        if tags.get("TYPE") == "AUDIO" and tags.get("DEFAULT") == "YES":
+            defaulted.add(tags.get("GROUP-ID", ""))
+    lines = []
+    for line in master.splitlines():
+        tags = attributes(line) if line.startswith("#EXT-X-MEDIA:") else {}
+        group = tags.get("GROUP-ID", "")
+        if tags.get("TYPE") == "AUDIO" and group not in defaulted:
+            line = (
+                line.replace("DEFAULT=NO", "DEFAULT=YES")
+                if "DEFAULT=" in line
+                else (f"{line},DEFAULT=YES")
+            )
+            defaulted.add(group)
+        lines.append(line)
+    return "\n".join(lines) + ("\n" if master.endswith("\n") else "")
+
+
+def with_peak_at_least_average(master: str) -> str:
+    """A master playlist whose BANDWIDTH (the peak) is never below its AVERAGE-BANDWIDTH:
+    Shaka measures them apart, and for a one-segment rendition the average can come out a
+    few hundred bits higher, which validators flag."""
+    lines = []
+    for line in master.splitlines():
+        tags = attributes(line) if line.startswith("#EXT-X-STREAM-INF:") else {}
+        peak, average = tags.get("BANDWIDTH", ""), tags.get("AVERAGE-BANDWIDTH", "")
+        if peak.isdigit() and average.isdigit() and int(average) > int(peak):
+            line = line.replace(f"BANDWIDTH={peak},", f"BANDWIDTH={average},", 1)
+        lines.append(line)
+    return "\n".join(lines) + ("\n" if master.endswith("\n") else "")
