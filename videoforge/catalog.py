@@ -9,7 +9,7 @@ import time
 
 import redis
 
-from videoforge.jobs.names import EVENTS_KEY, FILE_RECORDS_KEY, FILES_KEY
+from videoforge.jobs.names import EVENTS_KEY, EVENTS_MAX_LEN, FILE_RECORDS_KEY, FILES_KEY
 from videoforge.jobs.records import newest_first, redis_errors
 from videoforge.models import SourceFile
 
@@ -29,7 +29,7 @@ class SourceCatalog:
             pipe = self.client.pipeline()  # MULTI/EXEC: all three writes or none
             pipe.hset(FILE_RECORDS_KEY, source.file_id, record)
             pipe.zadd(FILES_KEY, {source.file_id: source.created_at})
-            pipe.xadd(EVENTS_KEY, event)  # type: ignore[arg-type]
+            pipe.xadd(EVENTS_KEY, event, maxlen=EVENTS_MAX_LEN, approximate=True)  # type: ignore[arg-type]
             pipe.execute()
 
     def page(self, offset: int, limit: int) -> tuple[list[SourceFile], int]:
@@ -48,7 +48,7 @@ class SourceCatalog:
         """Drop a file from the listing."""
         with redis_errors():
             self.client.eval(REMOVE_AND_REPORT, 3, FILES_KEY, FILE_RECORDS_KEY, EVENTS_KEY,
-                             file_id, time.time())  # fmt: skip
+                             file_id, time.time(), EVENTS_MAX_LEN)  # fmt: skip
 
 
 # Reported only by the call that removed the record, so a repeated DELETE reports once.
@@ -57,7 +57,7 @@ local record = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if not record then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('XADD', KEYS[3], '*', 'type', 'file.deleted', 'subject', ARGV[1], 'at', ARGV[2],
-           'record', record)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'file.deleted',
+           'subject', ARGV[1], 'at', ARGV[2], 'record', record)
 return 1
 """

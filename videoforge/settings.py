@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -217,6 +218,17 @@ class Settings(BaseSettings):
     def _absolute(cls, path: Path) -> Path:
         # ffmpeg runs inside each job's directory, so relative paths would point elsewhere.
         return path.expanduser().resolve()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _whsec(cls, secret: str | None) -> str | None:
+        # Checked here, not at the first delivery: a bad secret would fail every one.
+        if secret is not None:
+            try:
+                binascii.a2b_base64(secret.removeprefix("whsec_") + "==", strict_mode=False)
+            except binascii.Error:
+                raise ValueError("WEBHOOK_SECRET must be whsec_ followed by base64") from None
+        return secret
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

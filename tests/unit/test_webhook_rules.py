@@ -31,6 +31,20 @@ from videoforge.webhooks.guard import RefusedTarget, parse_target, refusal
         ("fd12::1", None, "unique-local"),
         ("100.100.0.1", None, "CGNAT"),
         ("::ffff:10.0.0.1", None, "private"),
+        # IPv6 forms that reach an IPv4 address inside them: NAT64, 6to4, IPv4-compatible,
+        # IPv4-translated.
+        ("64:ff9b::a9fe:a9fe", "link-local", "link-local"),
+        ("2002:a9fe:a9fe::1", "link-local", "link-local"),
+        ("::a9fe:a9fe", "link-local", "link-local"),
+        ("::ffff:0:a9fe:a9fe", "link-local", "link-local"),
+        ("64:ff9b::a00:1", None, "private"),
+        ("64:ff9b::808:808", None, None),
+        # Other clouds' metadata, site-local, and special-purpose ranges.
+        ("192.0.0.192", "metadata", "metadata"),
+        ("100.100.100.200", "metadata", "metadata"),
+        ("fec0::1", "site-local", "site-local"),
+        ("198.18.0.1", "special-purpose", "special-purpose"),
+        ("2001:db8::1", "special-purpose", "special-purpose"),
         ("93.184.216.34", None, None),
         ("2606:2800:220:1::1", None, None),
         ("172.32.0.1", None, None),  # just past 172.16.0.0/12
@@ -44,6 +58,10 @@ def test_address_rules(address: str, always: str | None, private: str | None) ->
     assert always is None or always in (allowed_private or "")
     assert (strict is None) == (private is None)
     assert private is None or private in (strict or "")
+
+
+def test_international_names_travel_as_ascii() -> None:
+    assert parse_target("https://bücher.example/in").host == "xn--bcher-kva.example"
 
 
 def test_targets_keep_host_port_and_query() -> None:

@@ -163,7 +163,8 @@ async def rotate_secret(endpoint_id: str, services: ServicesDep) -> dict[str, An
 
 @router.post("/{endpoint_id}/enable", response_model=Endpoint)
 async def enable_endpoint(endpoint_id: str, services: ServicesDep) -> dict[str, Any]:
-    """Turn a disabled endpoint back on (retry its failed deliveries one by one)."""
+    """Turn a disabled endpoint back on. Events from while it was off were not kept for it;
+    its failed deliveries can be sent again one by one (.../deliveries/{id}/retry)."""
     return await run_in_threadpool(stores(services).endpoints.enable, endpoint_id)
 
 

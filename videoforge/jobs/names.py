@@ -40,11 +40,16 @@ PRESETS_KEY = f"{PREFIX}:presets"
 # script as the change itself; webhooks fan out from it (see webhooks/).
 EVENTS_KEY = f"{PREFIX}:events"
 EVENTS_GROUP = "webhooks"  # the consumer group that turns events into deliveries
+# A cap on the feed's length, for Redis's memory when no dispatcher runs for a long time
+# (WEBHOOK_DISPATCHER=false everywhere): past it the oldest events go. A running dispatcher
+# keeps the feed to about ten minutes of history plus what it has not read yet.
+EVENTS_MAX_LEN = 1_000_000
 PROGRESS_EVENT_INTERVAL_S = 5.0  # job.progress at most this often per job
 # Webhook endpoints (one hash of JSON records), deliveries due by time, the server's
 # secret for callback URLs.
 WEBHOOKS_KEY = f"{PREFIX}:webhooks"
 WEBHOOKS_DUE_KEY = f"{PREFIX}:webhooks:due"
+EVENT_FAILURES_KEY = f"{PREFIX}:events:failures"  # events whose fan-out failed, and how often
 CALLBACK_SECRET_KEY = f"{PREFIX}:webhooks:callback-secret"
 # Live workers (see jobs/workers.py): name -> last heartbeat; each one's record expires.
 WORKERS_KEY = f"{PREFIX}:workers"
@@ -54,6 +59,7 @@ FILE_CLOSED_TTL_S = 7 * 24 * 3600
 
 # The event each job state reports when a job enters it (none for the others).
 EVENT_BY_STATE = {
+    "PENDING": "job.queued",  # queued again (an attempt gave its turn back)
     "STARTED": "job.started",
     "PROGRESS": "job.progress",
     "FAILURE": "job.failed",
@@ -63,7 +69,7 @@ EVENT_BY_STATE = {
 
 def event_for_state(state: str | None) -> str:
     """The event a job entering `state` reports, or "" for none. SUCCESS is reported by the
-    commit, and PENDING by the job's creation."""
+    commit; a new job's PENDING by its creation, a requeued one's by the reaper's script."""
     return EVENT_BY_STATE.get(str(state), "") if state else ""
 
 

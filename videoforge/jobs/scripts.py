@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import json
 
+from videoforge.jobs.names import EVENTS_MAX_LEN
 from videoforge.models import JobState
 
 TERMINAL_JSON = [json.dumps(state.value) for state in JobState if state.is_terminal]
 # The outbox: a script that changes a record also appends its event to the events stream
 # (KEYS named `events`), with a snapshot of the record as it now is, in the same atomic
 # step. So no crash can lose an event, nor send one for a change that was not written.
-EMIT = """
+EMIT = f"""
 local function emit(events, kind, subject, at, job)
   local flat = redis.call('HGETALL', job)
-  local record = {}
+  local record = {{}}
   for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
-  redis.call('XADD', events, '*', 'type', kind, 'subject', subject, 'at', at,
-             'record', cjson.encode(record))
+  redis.call('XADD', events, 'MAXLEN', '~', '{EVENTS_MAX_LEN}', '*', 'type', kind,
+             'subject', subject, 'at', at, 'record', cjson.encode(record))
 end
 """
 # Writes to a finished record are refused: a stale attempt, a late progress line or a
@@ -74,12 +75,16 @@ return 1
 )
 # The reaper's write: back to PENDING only if the record is still in the state it read
 # (ARGV[1]) and nobody holds its lease, so a worker that took the job meanwhile keeps it.
-REQUEUE_IF_UNCHANGED = """
+REQUEUE_IF_UNCHANGED = (
+    EMIT
+    + """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+emit(KEYS[3], 'job.queued', ARGV[2], ARGV[3], KEYS[1])
 return 1
 """
+)
 CREATE_IF_OPEN = (
     EMIT
     + """

@@ -164,9 +164,10 @@ class JobStore:
             {"state": JobState.PENDING, "progress": None, "retry_at": None, "error": reason}
         )
         with redis_errors():
-            keys = (job_key(job.task_id), lease_key(job.task_id))
+            keys = (job_key(job.task_id), lease_key(job.task_id), EVENTS_KEY)
             expected = json.dumps(job.state.value)
-            done = self.client.eval(REQUEUE_IF_UNCHANGED, 2, *keys, expected, *pairs)
+            done = self.client.eval(REQUEUE_IF_UNCHANGED, len(keys), *keys,
+                                    expected, job.task_id, time.time(), *pairs)  # fmt: skip
         return int(done) == 1
 
     def active_task_ids(self) -> list[str]:

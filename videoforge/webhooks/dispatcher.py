@@ -132,10 +132,13 @@ class Dispatcher:
         try:
             target = parse_target(url)
             addresses = resolve(target, self.settings.webhook_allow_private)
+            sent = headers(target, delivery_id, body, secrets)
         except RefusedTarget as exc:  # checked again now: names can be re-pointed
             return Outcome(False, None, exc.message)
-        sent = headers(target, delivery_id, body, secrets)
-        return post(target, addresses[0], body, sent, self.settings.webhook_timeout_s)
+        except Exception as exc:  # a failed try all the same: counted, retried, given up on
+            log.exception("webhook delivery %s could not be sent", delivery_id)
+            return Outcome(False, None, f"could not be sent ({type(exc).__name__})")
+        return post(target, addresses, body, sent, self.settings.webhook_timeout_s)
 
     def _record(self, delivery_id: str, endpoint_id: str, created_at: float, attempts: int,
                 outcome: Outcome) -> None:  # fmt: skip

@@ -7,6 +7,7 @@ FEED_RETAIN_MS of history for its other readers (event streams, http/feed.py).""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import redis
 
 from videoforge.jobs.metrics import JobMetrics
 from videoforge.jobs.names import (
+    EVENT_FAILURES_KEY,
     EVENTS_GROUP,
     EVENTS_KEY,
     PROGRESS_EVENT_INTERVAL_S,
@@ -27,7 +29,10 @@ from videoforge.webhooks import events as ev
 from videoforge.webhooks.deliveries import DeliveryStore
 from videoforge.webhooks.endpoints import EndpointStore
 
+log = logging.getLogger(__name__)
+
 READ_COUNT = 100
+MAX_EVENT_TRIES = 5
 FEED_RETAIN_MS = 10 * 60_000
 # Turns an event into its `data` (the job or file as the API shows it), or None to skip it.
 Render = Callable[[ev.Event], dict[str, Any] | None]
@@ -64,13 +69,32 @@ class FanOut:
             return 0
         endpoints = [e for e in self.stores.endpoints.all() if e["enabled"]]
         for entry_id, fields in entries:
-            if fields:  # an entry trimmed meanwhile comes back empty
-                text = {decoded(k): decoded(v) for k, v in fields.items()}
-                event = ev.Event.from_entry(decoded(entry_id), text)
-                self.deliveries_of(event, endpoints)
+            if fields and not self._handled(decoded(entry_id), fields, endpoints):
+                continue  # left pending: taken again after the hold, or given up on
             client.xack(EVENTS_KEY, EVENTS_GROUP, entry_id)
         self._trim()
         return len(entries)
+
+    def _handled(
+        self, entry_id: str, fields: dict[Any, Any], endpoints: list[dict[str, Any]]
+    ) -> bool:
+        """Make one event's deliveries; False if that failed and it should be tried again.
+        An event that failed MAX_EVENT_TRIES times is given up on (logged, counted), so one
+        bad event cannot hold the feed (an entry trimmed meanwhile comes back empty)."""
+        try:
+            text = {decoded(k): decoded(v) for k, v in fields.items()}
+            self.deliveries_of(ev.Event.from_entry(entry_id, text), endpoints)
+            return True
+        except redis.RedisError:
+            raise  # Redis is down: the whole round waits
+        except Exception:
+            tries = self.stores.client.hincrby(EVENT_FAILURES_KEY, entry_id, 1)
+            log.exception("webhook event %s could not be fanned out (try %s)", entry_id, tries)
+            if int(tries) < MAX_EVENT_TRIES:
+                return False
+            self.stores.client.hdel(EVENT_FAILURES_KEY, entry_id)
+            self.stores.metrics.count("webhook_deliveries", "event_dropped")
+            return True
 
     def deliveries_of(self, event: ev.Event, endpoints: list[dict[str, Any]]) -> None:
         targets = [(e["id"], "") for e in endpoints if event.kind in e["events"]]

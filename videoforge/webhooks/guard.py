@@ -19,10 +19,11 @@ MAX_URL_CHARS = 2048
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALWAYS_REFUSED = {
     "a link-local address": ("169.254.0.0/16", "fe80::/10"),
-    "a cloud metadata address": ("fd00:ec2::254/128",),
+    # AWS (IPv6), Oracle's legacy and Alibaba's metadata services.
+    "a cloud metadata address": ("fd00:ec2::254/128", "192.0.0.192/32", "100.100.100.200/32"),
     "an unspecified address": ("0.0.0.0/8", "::/128"),
     "a multicast or broadcast address": ("224.0.0.0/4", "255.255.255.255/32", "ff00::/8"),
-    "a reserved address": ("240.0.0.0/4",),
+    "a site-local address": ("fec0::/10",),  # deprecated, but still routed inside some sites
 }
 PRIVATE = {
     "a loopback address": ("127.0.0.0/8", "::1/128"),
@@ -30,6 +31,11 @@ PRIVATE = {
     "a unique-local address": ("fc00::/7",),
     "a shared (CGNAT) address": ("100.64.0.0/10",),
 }
+# IPv6 forms that carry an IPv4 address (NAT64 and IPv4-compatible; 6to4, Teredo and
+# IPv4-mapped are read by `ipaddress`): the IPv4 address inside is what gets reached.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"),
+         ipaddress.ip_network("::ffff:0:0:0/96"))  # fmt: skip  # the last: IPv4-translated
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class RefusedTarget(InvalidRequest):
@@ -67,24 +73,44 @@ def parse_target(url: str) -> Target:
         raise RefusedTarget("the URL has no host")
     if parts.username is not None or parts.password is not None:
         raise RefusedTarget("the URL may not carry credentials; use the signature instead")
+    try:  # an international name travels as its ASCII (IDNA) form, in DNS and in Host
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise RefusedTarget(f"the host {parts.hostname!r} is not a valid name") from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default = 443 if parts.scheme == "https" else 80
-    return Target(parts.scheme, parts.hostname, port or default, path)
+    return Target(parts.scheme, host, port or default, path)
 
 
 def refusal(address: Address, allow_private: bool) -> str | None:
-    """Why a webhook may not be sent to `address`, or None if it may."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
-        address = mapped
+    """Why a webhook may not be sent to `address`, or None if it may: special-purpose
+    addresses never, private ones only when allowed, public ones always."""
+    inside = _embedded(address)
+    if inside:  # what such an address reaches is the IPv4 address inside: judge that
+        return next((why for a in inside if (why := refusal(a, allow_private))), None)
     for why, networks in ALWAYS_REFUSED.items():
-        if any(address in ipaddress.ip_network(net) for net in networks):
+        if _within(address, networks):
             return why
-    if not allow_private:
-        for why, networks in PRIVATE.items():
-            if any(address in ipaddress.ip_network(net) for net in networks):
-                return f"{why} (set WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+    for why, networks in PRIVATE.items():
+        if _within(address, networks):
+            return None if allow_private else f"{why} (set WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+    if not address.is_global:  # documentation, benchmarking, reserved, site-local...
+        return "a special-purpose (not globally routed) address"
     return None
+
+
+def _within(address: Address, networks: tuple[str, ...]) -> bool:
+    return any(address in ipaddress.ip_network(net) for net in networks)
+
+
+def _embedded(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (and reaches)."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if any(address in net for net in NAT64) or (address in IPV4_COMPATIBLE and int(address) > 1):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [inner for inner in found if inner is not None]
 
 
 def resolve(target: Target, allow_private: bool) -> list[str]:
@@ -94,7 +120,8 @@ def resolve(target: Target, allow_private: bool) -> list[str]:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise RefusedTarget(f"the host {target.host} does not resolve ({exc})") from None
-    addresses = sorted({str(info[4][0]).split("%")[0] for info in infos})
+    # In the resolver's order (its preference), each once.
+    addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for text in addresses:
         why = refusal(ipaddress.ip_address(text), allow_private)
         if why:
