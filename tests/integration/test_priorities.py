@@ -87,3 +87,18 @@ def test_the_registry_lists_live_workers_and_keeps_a_drain_until_resumed(
     assert not registry.drain_requested(name)
     with pytest.raises(NotFound):
         registry.resume(name)
+
+
+def test_one_read_of_the_line_gives_every_position(client: redis.Redis, valkey: str) -> None:
+    app = celery_client(Settings(_env_file=None, redis_url=valkey))
+    ids = {name: str(uuid.uuid4()) for name in ("low1", "normal", "high", "low2")}
+    try:
+        for name, task_id in ids.items():
+            send_job(app, task_id, name.rstrip("12"))
+    finally:
+        app.close()
+    everyone = queues.positions(client)
+    assert {name: everyone[task_id] for name, task_id in ids.items()} == {
+        name: queues.queue_position(client, task_id, name.rstrip("12"))
+        for name, task_id in ids.items()
+    }

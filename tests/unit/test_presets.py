@@ -134,7 +134,7 @@ def test_rates_are_read_in_any_spelling_and_written_in_kbit() -> None:
     ("settings", "message"),
     [
         ({"video": {"crf": 52}}, "video.crf: Input should be less than or equal to 51"),
-        ({"video": {"crf": -1}}, "video.crf: Input should be greater than or equal to 0"),
+        ({"video": {"crf": 0}}, "video.crf: Input should be greater than or equal to 1"),
         ({"video": {"maxrate": "50k"}}, "must be from 100k to 100000k, got 50k"),
         ({"video": {"maxrate": "fast"}}, "must look like 2500k, 2.5M or a number of kbit/s"),
         ({"video": {"preset": "quick"}}, "video.preset: Input should be 'ultrafast'"),

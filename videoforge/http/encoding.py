@@ -34,7 +34,8 @@ class VideoSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     crf: int | None = Field(
-        default=None, ge=0, le=51,
+        # 0 is lossless, which libx264 refuses under the High profile every output uses.
+        default=None, ge=1, le=51,
         description="Quality target, lower is better (defaults: 23 for H.264, 32 for VP9)",
     )  # fmt: skip
     maxrate: str | int | None = Field(

@@ -28,7 +28,6 @@ from videoforge.engine import Engine
 from videoforge.jobs.broker import celery_client, send_job
 from videoforge.jobs.heartbeat import Heartbeat
 from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
-from videoforge.jobs.queues import priority_number
 from videoforge.jobs.reaper import Reaper
 from videoforge.jobs.workers import WorkerRegistry
 from videoforge.models import JobState
@@ -158,7 +157,6 @@ def register_task(app: Celery, process: WorkerProcess) -> None:
     def transcode(self: Task[Any, Any], task_id: str) -> None:
         retry = run_job(task_id, process.engine(), worker=self.request.hostname)
         if retry is not None:
-            # The attempt count lives in the job record; Celery only schedules the retry, on
-            # the list of the job's priority.
-            priority = process.engine().jobs.get(task_id).priority
-            raise self.retry(countdown=retry.delay_s, priority=priority_number(priority))
+            # The record says RETRY until `retry_at`; the reaper requeues it then, on its
+            # priority's list (see jobs/reaper.py), so no worker holds it meanwhile.
+            log.info("task %s: retry due in %.0f s", task_id, retry.delay_s)

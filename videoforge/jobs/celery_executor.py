@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 import redis
 from celery import Celery
@@ -12,6 +14,8 @@ from videoforge.jobs import queues
 from videoforge.jobs.broker import send_job, send_storyboard
 
 log = logging.getLogger(__name__)
+POSITION_CACHE_S = 1.0
+POSITION_RECHECK_S = 0.05
 
 
 class CeleryExecutor:
@@ -20,11 +24,23 @@ class CeleryExecutor:
     def __init__(self, app: Celery, client: redis.Redis | None = None) -> None:
         self.app = app
         self.client = client  # the broker's Redis, read for queue positions
+        self._positions: tuple[float, dict[str, int]] = (-POSITION_CACHE_S - 1, {})
+        self._positions_lock = threading.Lock()
 
     def queue_position(self, task_id: str, priority: str) -> int | None:
+        """From one read of the whole line, shared for POSITION_CACHE_S: a page of tasks
+        or many open event streams cost one scan, not one each."""
         if self.client is None:
             return None
-        return queues.queue_position(self.client, task_id, priority)
+        with self._positions_lock:
+            taken_at, known = self._positions
+            age_s = time.monotonic() - taken_at
+            # A job not in the snapshot may have been queued since: look again, though
+            # not more than every POSITION_RECHECK_S.
+            if age_s > POSITION_CACHE_S or (task_id not in known and age_s > POSITION_RECHECK_S):
+                known = queues.positions(self.client)
+                self._positions = (time.monotonic(), known)
+        return known.get(task_id)
 
     def submit(self, task_id: str, priority: str = "normal") -> None:
         try:

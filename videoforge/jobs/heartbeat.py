@@ -57,6 +57,8 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():  # a beat under way would write the record back after us
+            self._thread.join(timeout=HEARTBEAT_S + 5)
         try:
             self.registry.leave(self.name)
         except redis.RedisError as exc:

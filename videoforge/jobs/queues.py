@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import redis
 
@@ -101,3 +102,24 @@ def message_id(raw: bytes | str) -> str | None:
         return str(json.loads(raw)["headers"]["id"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def positions(client: redis.Redis, queue: str = QUEUE) -> dict[str, int]:
+    """Every waiting message's place in line at once (1 = next), reading each priority's
+    list in pages from its popping end, up to POSITION_SCAN_LIMIT per list. One pass serves
+    every job a listing or event stream shows."""
+    found: dict[str, int] = {}
+    ahead = 0
+    for name in queue_lists(queue):
+        length = int(client.llen(name))
+        scanned = 0
+        while scanned < min(length, POSITION_SCAN_LIMIT):
+            page: Any = client.lrange(name, -scanned - PAGE, -scanned - 1)
+            for offset, raw in enumerate(reversed(page)):
+                if (task_id := message_id(raw)) is not None:
+                    found.setdefault(task_id, ahead + scanned + offset + 1)
+            scanned += len(page)
+            if len(page) < PAGE:
+                break
+        ahead += length
+    return found

@@ -1,12 +1,17 @@
 """The reaper: gives jobs back to the queue when the worker running them died, when a retry
-was due long ago, or when their queue message was lost. Every worker runs it; a Redis lock
-lets one of them act per round.
+is due, or when their queue message was lost. Every worker runs it; a Redis lock lets one
+of them act per round.
+
+It is also the retry scheduler. A Celery countdown would be held by the worker that failed
+(outside its prefetch count: a drained worker would still run it, and it would start before
+higher-priority jobs already queued); instead the attempt records RETRY with `retry_at`,
+and once that is due the reaper puts the job back on its priority's list, like any job.
 
 With Celery on Redis alone, a SIGKILLed worker's job returns only after kombu's visibility
 timeout (over an hour here). Leases make it a matter of seconds: a job that is STARTED or in
 PROGRESS but whose lease has lapsed belongs to a dead worker.
 
-Messages a worker holds (a prefetched job, a retry countdown) sit in kombu's `unacked` hash
+Messages a worker holds (a prefetched job) sit in kombu's `unacked` hash
 until the visibility timeout, an hour here, even after that worker is SIGKILLed. So the
 unacked hash proves nothing: a waiting job is left alone only while its message is in the
 queue list itself, or while its retry is not yet due (`retry_at`). Otherwise, a minute on,
@@ -37,8 +42,8 @@ from videoforge.models import Job, JobState
 log = logging.getLogger(__name__)
 
 RUNNING = (JobState.STARTED, JobState.PROGRESS)
-# A retry this long past its due time was not picked up: its worker is gone (or too busy).
-RETRY_GRACE_S = 30.0
+# A retry this long past its due time is requeued (within a round of the reaper).
+RETRY_GRACE_S = 0.0
 QUEUE_PAGE = 500
 # Which of these task ids have a message waiting in the queue list.
 Queued = Callable[[set[str]], set[str]]
@@ -77,7 +82,7 @@ def reap(jobs: JobStore, queued: Queued, republish: Callable[[str], None],
                 _requeue(jobs, job, "the worker running it was lost; requeued", republish,
                          requeued)  # fmt: skip
             elif _retry_overdue(job, now):
-                _requeue(jobs, job, job.error or "retry was due; requeued", republish, requeued)
+                _requeue(jobs, job, job.error or "retrying", republish, requeued)
             elif _waiting_on_a_message(job) and idle_s > lost_after_s:
                 maybe_lost[job.task_id] = job
     if maybe_lost:
