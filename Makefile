@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python bench/transcode_overhead.py
 	$(BIN)/python bench/ladder_vs_singles.py
 	$(BIN)/python bench/passthrough_vs_encode.py
+	$(BIN)/python bench/outbox_cost.py
 
 # requirements.lock: what the images install; requirements-dev.lock: that plus the dev tools.
 lock:
