@@ -175,7 +175,9 @@ def test_a_storage_outage_mid_job_is_ridden_out(
     clips: dict[str, Path],
     s3: SeaweedS3,
 ) -> None:
-    cluster, client = make_cluster()
+    # The outage is 8 s plus SeaweedFS's restart, which took over 12 s on a loaded machine:
+    # a budget well above both keeps this about riding it out, not about the machine.
+    cluster, client = make_cluster(STORAGE_RETRY_BUDGET_S="90")
     file_id = upload(client, clips["long"])["file_id"]
     task = transcode(client, file_id, "640:360", "webm")
     worker = running_on(client, task["task_id"])["worker"]
@@ -184,7 +186,7 @@ def test_a_storage_outage_mid_job_is_ridden_out(
         time.sleep(8)  # the encode ends meanwhile: publishing meets the outage
     finally:
         s3.start()
-    final, _ = wait_for(client, task["task_id"], timeout_s=120)
+    final, _ = wait_for(client, task["task_id"], timeout_s=180)
     assert final["state"] == "SUCCESS", final
     assert final["attempts"] == 1
     log = cluster.workers[worker.split("@")[0]].log()
