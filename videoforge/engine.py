@@ -4,6 +4,7 @@ Engine is what a job needs (workers and the API alike); Services adds what only 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from videoforge.auth import KeyStore
 from videoforge.catalog import SourceCatalog
@@ -14,6 +15,9 @@ from videoforge.jobs.store import JobStore
 from videoforge.media.binaries import FFmpegBinaries
 from videoforge.settings import Settings
 from videoforge.storage import Storage
+
+if TYPE_CHECKING:  # boto3 is loaded only where S3 storage is used
+    from videoforge.storage.multipart import S3Multipart
 
 
 @dataclass(frozen=True)
@@ -39,3 +43,5 @@ class Services:
     catalog: SourceCatalog
     auth_required: bool
     presets: PresetStore
+    # Direct uploads' S3 multipart calls (S3 storage only).
+    multipart: S3Multipart | None = None

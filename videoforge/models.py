@@ -171,6 +171,15 @@ class Progress:
     fps: float
     speed: float
     eta_seconds: float | None
+    # An import's download: bytes received, and of how many (None: the size is not known).
+    received_bytes: int | None = None
+    total_bytes: int | None = None
+
+
+class JobKind(StrEnum):
+    TRANSCODE = "transcode"
+    # Download `source_url` into a new source, `file_id` (chosen when the job is made).
+    IMPORT = "import"
 
 
 @dataclass
@@ -201,6 +210,10 @@ class Job:
     encoding: dict[str, Any] | None = None
     # Where this job's events are POSTed too, besides the registered webhooks.
     callback_url: str | None = None
+    # An import's URL and the name asked for the file (see imports/); None for transcodes.
+    kind: JobKind = JobKind.TRANSCODE
+    source_url: str | None = None
+    source_name: str | None = None
     state: JobState = JobState.PENDING
     attempts: int = 0
     progress: Progress | None = None

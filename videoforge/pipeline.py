@@ -15,10 +15,12 @@ from typing import Any
 
 from videoforge import attempt as attempts
 from videoforge import sources
+from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.errors import TransientError, VideoforgeError
+from videoforge.imports.attempt import run_import
 from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, LeaseLost
-from videoforge.models import Job, JobState
+from videoforge.models import Job, JobKind, JobState
 from videoforge.runtime import logs
 from videoforge.storage import discard
 
@@ -89,7 +91,7 @@ def _counted(
     engine.jobs.update(task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker)
     log.info("task %s file %s attempt %d started on %s", task_id, job.file_id, attempt, worker)
     try:
-        outcome = attempts.run_attempt(job, engine, guard, attempt_tag)
+        outcome = _run_attempt(job, engine, guard, attempt_tag)
     except TransientError as exc:
         return _transient_failure(job, engine, attempt, exc.message, token)
     except (SystemExit, KeyboardInterrupt, Interrupted):
@@ -116,10 +118,23 @@ def _counted(
     return None
 
 
+def _run_attempt(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> attempts.Outcome:
+    if job.kind is JobKind.IMPORT:
+        return run_import(job, engine, guard, attempt_tag)
+    return attempts.run_attempt(job, engine, guard, attempt_tag)
+
+
+def _label(job: Job) -> str:
+    """A job's label in /metrics: its output format, or `import`."""
+    return job.kind.value if job.kind is JobKind.IMPORT else job.format.value
+
+
 def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) -> None:
     if not engine.jobs.commit(job, token, outcome.published_name, outcome.result):
         # Cancelled, or taken over by another attempt, between the last check and now. Only
         # this attempt's own objects go: whatever a winner committed is under other names.
+        if job.kind is JobKind.IMPORT:  # the file it listed goes too
+            SourceCatalog(engine.jobs.client).remove(job.file_id)
         discard(engine.storage, outcome.keys)
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
@@ -128,7 +143,7 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
 
 
 def _count_success(job: Job, engine: Engine, result: dict[str, Any]) -> None:
-    fmt = job.format.value
+    fmt = _label(job)
     engine.metrics.count("jobs_succeeded", fmt)
     engine.metrics.observe("job_duration_seconds", fmt, time.time() - job.created_at)
     if result.get("speed"):
@@ -150,7 +165,7 @@ def _transient_failure(
         job.task_id, lease=token, state=JobState.RETRY, error=reason, retry_at=retry_at
     ):
         return None  # finished, cancelled or taken over meanwhile: nothing to retry here
-    engine.metrics.count("jobs_retried", job.format.value)
+    engine.metrics.count("jobs_retried", _label(job))
     return RetryLater(delay_s)
 
 
@@ -172,4 +187,4 @@ def _fail(job: Job, engine: Engine, reason: str, token: str = "") -> None:
         log.info("task %s: failure not recorded, the job moved on (%s)", job.task_id, reason)
         return
     log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
-    engine.metrics.count("jobs_failed", job.format.value)
+    engine.metrics.count("jobs_failed", _label(job))

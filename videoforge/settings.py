@@ -147,6 +147,20 @@ class Settings(BaseSettings):
     upload_idle_timeout_s: float = Field(
         default=60, gt=0, description="An upload that sends nothing for this long gets 408"
     )
+    import_allow_private: bool = Field(
+        default=False,
+        description="Let imports (POST /videos/import) fetch from loopback, private, unique-local "
+        "and CGNAT addresses (link-local and cloud metadata addresses stay refused)",
+    )
+    import_timeout_s: float = Field(
+        default=600, gt=0, description="Wall-clock limit of one import's download, with redirects"
+    )
+    tus_expiry_s: int = Field(
+        default=86400,
+        ge=1,
+        description="An unfinished resumable (tus) upload expires after this many seconds "
+        "without bytes, and is swept",
+    )
     x264_preset: str = Field(
         default="veryfast",
         pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow)$",

@@ -19,7 +19,7 @@ from videoforge.engine import Engine
 from videoforge.errors import Conflict, NotFound
 from videoforge.media import probe, run, storyboard
 from videoforge.media.filters import VideoPrep
-from videoforge.models import JobState, MediaInfo, SourceFile
+from videoforge.models import JobKind, JobState, MediaInfo, SourceFile
 from videoforge.outputs import remove_output
 from videoforge.settings import Settings
 from videoforge.storage import (
@@ -39,10 +39,39 @@ _SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 _SUFFIX_BY_FORMAT = {"mov,mp4,m4a,3gp,3g2,mj2": ".mp4", "matroska,webm": ".mkv", "avi": ".avi"}
 
 
-def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
-    """Probe a received file and store it with its record; UnsupportedMedia if not a video."""
+def accept(
+    engine: Engine, path: Path, original_name: str, file_id: str | None = None
+) -> SourceFile:
+    """Probe a received file and store it with its record; UnsupportedMedia if not a video.
+    `file_id`: one chosen beforehand (an import's, named when it was queued)."""
     media = probe_checked(engine, path)
-    file_id = uuid.uuid4().hex
+
+    def store(key: str) -> None:
+        engine.storage.put_file(key, path)
+
+    return _keep(engine, media, original_name, store, file_id)
+
+
+def accept_stored(
+    engine: Engine, key: str, original_name: str, copy: Callable[[str, str], None]
+) -> SourceFile:
+    """The same for an object a client put in storage itself (a direct upload): probed in
+    place through a presigned URL, under the same rules, then copied to its source key."""
+    head = b"".join(engine.storage.read(key, 0, 63))
+    url = engine.storage.presigned_url(key, SOURCE_URL_TTL_S)
+    media = run.probe_stored(engine.binaries, url, head, engine.settings.max_input_pixels)
+    probe.check_limits(media, input_limits(engine.settings))
+    return _keep(engine, media, original_name, lambda dest: copy(key, dest))
+
+
+def _keep(
+    engine: Engine,
+    media: MediaInfo,
+    original_name: str,
+    store: Callable[[str], None],
+    file_id: str | None = None,
+) -> SourceFile:
+    file_id = file_id or uuid.uuid4().hex
     source = SourceFile(
         file_id=file_id,
         filename=file_id + _suffix(original_name, media.format_name),
@@ -51,7 +80,7 @@ def accept(engine: Engine, path: Path, original_name: str) -> SourceFile:
         media=media,
         created_at=time.time(),
     )
-    engine.storage.put_file(source.storage_key, path)
+    store(source.storage_key)
     # The record goes last: a file is known only once its bytes are stored.
     engine.storage.put_bytes(meta_key(file_id), json.dumps(source.to_dict()).encode())
     return source
@@ -100,7 +129,7 @@ def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
         )
     jobs = engine.jobs.jobs_for_file(file_id)
     for job in jobs:
-        if job.state is JobState.SUCCESS:
+        if job.state is JobState.SUCCESS and job.kind is JobKind.TRANSCODE:
             remove_output(engine.storage, job.published_name or job.output_name)
     engine.storage.delete(source_key(file_id))
     # Thumbnails and animations made on demand (listed first: deleting while paging).

@@ -90,6 +90,18 @@ class Client:
             files = {"file": (path.name, reader, "application/octet-stream")}
             return self._json("POST", "/videos/upload", files=files, timeout=UPLOAD_TIMEOUT)
 
+    def upload_resumable(self, path: Path, on_bytes: ByteProgress | None = None) -> JSON:
+        """Send a file with tus (resumed after dropped connections); its details."""
+        from videoforge.client import resumable
+
+        return self.file(resumable.send(self._http, path, on_bytes))
+
+    def import_url(self, url: str, filename: str | None = None) -> JSON:
+        """Start the import of a video from `url` (POST /videos/import); the answer names
+        the task and the file it will become."""
+        body = {"url": url, **({"filename": filename} if filename else {})}
+        return self._json("POST", "/videos/import", json=body)
+
     def transcode(self, file_id: str, order: JSON) -> JSON:
         """Start a transcode of an uploaded file, as `order` (a `transcode_body`) asks; the
         answer names the task."""

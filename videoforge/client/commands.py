@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from videoforge.client import imports
 from videoforge.client.shell import (
     DEFAULT_SERVER,
     ApiKeyOption,
@@ -181,3 +182,4 @@ def register(app: typer.Typer) -> None:
     """Add the client commands to the `videoforge` command, at its top level."""
     for command in COMMANDS:
         app.command(rich_help_panel="Client (talks to a running server)")(command)
+    imports.register(app)

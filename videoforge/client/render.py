@@ -107,6 +107,8 @@ def status_rows(body: JSON, url: Callable[[str], str]) -> Iterator[tuple[str, st
     yield "state", f"{body.get('state')} ({body.get('status')})"
     if progress := body.get("progress"):
         yield "progress", progress_text(progress)
+    if body.get("kind") == "import":
+        yield "import", str(body.get("url", ""))
     yield "format", str(body.get("format", ""))
     yield "resolution", str(body.get("resolution", ""))
     if body.get("renditions"):  # a ladder's planned sizes
@@ -177,7 +179,7 @@ def jobs_table(page: JSON) -> Table:
             table,
             item.get("task_id"),
             item.get("state"),
-            item.get("format"),
+            item.get("format") or item.get("kind"),  # an import has no format
             item.get("resolution"),
             _job_note(item),
             when(item.get("created_at")),

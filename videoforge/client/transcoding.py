@@ -33,6 +33,8 @@ from videoforge.models import OutputFormat, SegmentFormat
 if TYPE_CHECKING:
     from videoforge.client.api import Client
 
+# Files past this go with tus (resumable); smaller ones in one POST /videos/upload.
+RESUMABLE_ABOVE_BYTES = 64 * 1024**2
 VideoArgument = Annotated[Path, typer.Argument(help="The video file to upload", show_default=False)]
 FormatOption = Annotated[
     OutputFormat | None,
@@ -225,8 +227,11 @@ def _upload(client: Client, file: Path, as_json: bool) -> JSON:
     from videoforge.client import render
 
     size_bytes = file.stat().st_size if file.is_file() else None
+    # Large files go with tus: a dropped connection costs a chunk, not the whole file.
+    resumable = size_bytes is not None and size_bytes > RESUMABLE_ABOVE_BYTES
+    send = client.upload_resumable if resumable else client.upload
     with render.bytes_shown(stderr(), f"uploading {file.name}", bars(as_json), size_bytes) as moved:
-        body = client.upload(file, moved)
+        body = send(file, moved)
     if not as_json:
         typer.echo(render.file_line(body), err=True)
     return body

@@ -21,12 +21,15 @@ from videoforge.engine import Services
 from videoforge.errors import RangeNotSatisfiable, Unauthorized, VideoforgeError
 from videoforge.http import (
     delivery,
+    direct,
+    imports,
     page,
     presets,
     previews,
     security,
     storyboards,
     tasks,
+    tus,
     videos,
     webhooks,
     workers,
@@ -59,7 +62,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             dispatcher.start()
         app.state.feed = ChangeFeed(services.engine.jobs.client)  # wakes event streams
         app.state.feed.start(asyncio.get_running_loop())
+        tus_sweep = asyncio.create_task(tus.sweep_forever(services))  # expired tus uploads
         yield
+        tus_sweep.cancel()
         await run_in_threadpool(app.state.feed.stop)
         if dispatcher:
             await run_in_threadpool(dispatcher.stop)
@@ -77,12 +82,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # Tasks before files: `/videos/tasks` would otherwise match `/videos/{file_id}`.
     app.include_router(tasks.router)
     app.include_router(tasks.events_router)
+    app.include_router(tus.router)
+    app.include_router(imports.router)
     app.include_router(videos.router)
     app.include_router(delivery.router)
     app.include_router(previews.router)
     app.include_router(storyboards.router)
     app.include_router(workers.router)
     app.include_router(webhooks.router)
+    app.include_router(direct.router)
     app.include_router(presets.router)
     page.install(app, settings)
     app.add_exception_handler(VideoforgeError, _videoforge_error)  # type: ignore[arg-type]

@@ -11,7 +11,8 @@ import redis
 from videoforge.engine import Services
 from videoforge.errors import VideoforgeError
 from videoforge.http.schemas import ProgressBody, TaskStatus
-from videoforge.models import STATUS_BY_STATE, Job, JobState
+from videoforge.jobs.records import progress_fields
+from videoforge.models import STATUS_BY_STATE, Job, JobKind, JobState
 
 # The states whose record carries a reason worth showing.
 STATES_WITH_ERROR = (JobState.FAILURE, JobState.RETRY, JobState.REVOKED)
@@ -20,8 +21,10 @@ STATES_WITH_ERROR = (JobState.FAILURE, JobState.RETRY, JobState.REVOKED)
 def task_body(services: Services, job: Job) -> dict[str, Any]:
     """A job as the API shows it (TaskStatus), with URLs in the result of a finished one."""
     body = task_status(job).model_dump(mode="json")
-    if body.get("result"):
+    if body.get("result") and job.kind is JobKind.TRANSCODE:  # an import's names a file
         body["result"] = _with_urls(services, job, body["result"])
+    if body.get("progress"):  # an import's byte counts, only for an import
+        body["progress"] = progress_fields(body["progress"])
     # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown),
     # and so does queue_position (null unless queued, or when not in the queue's lists).
     shown = {key: value for key, value in body.items() if value is not None}
@@ -81,14 +84,17 @@ def output_summary(job: dict[str, Any]) -> dict[str, Any]:
 
 def task_status(job: Job) -> TaskStatus:
     """The typed TaskStatus of a record: only the fields that apply to its state."""
+    transcode = job.kind is JobKind.TRANSCODE
     return TaskStatus(
         task_id=job.task_id,
+        kind=job.kind,
+        url=job.source_url,
         state=job.state,
-        status=STATUS_BY_STATE[job.state],
+        status=_status(job),
         file_id=job.file_id,
-        output_name=job.output_name,
-        format=job.format,
-        resolution=job.resolution,
+        output_name=job.output_name if transcode else None,
+        format=job.format if transcode else None,
+        resolution=job.resolution if transcode else None,
         renditions=[f"{r.width}x{r.height}" for r in job.renditions] if job.renditions else None,
         start_s=job.clip.start_s if job.clip else None,
         end_s=job.clip.end_s if job.clip else None,
@@ -103,6 +109,12 @@ def task_status(job: Job) -> TaskStatus:
         created_at=job.created_at,
         updated_at=job.updated_at,
     )
+
+
+def _status(job: Job) -> str:
+    if job.kind is JobKind.IMPORT and job.state is JobState.PROGRESS:
+        return "downloading"
+    return STATUS_BY_STATE[job.state]
 
 
 def _queue_position(services: Services, job: Job) -> int | None:

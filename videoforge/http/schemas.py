@@ -8,7 +8,14 @@ from pydantic import BaseModel, Field
 
 from videoforge.errors import InvalidRequest
 from videoforge.http.encoding import AudioSettings, VideoSettings
-from videoforge.models import JobState, OutputFormat, Priority, SegmentFormat, SourceFile
+from videoforge.models import (
+    JobKind,
+    JobState,
+    OutputFormat,
+    Priority,
+    SegmentFormat,
+    SourceFile,
+)
 from videoforge.submit import TranscodeOrder
 
 
@@ -49,6 +56,17 @@ class FileSummary(BaseModel):
 
 class UploadResponse(FileSummary):
     message: str = "Video uploaded successfully"
+
+
+class TusUploadStatus(BaseModel):
+    """A resumable (tus) upload: how far it got, and what became of it."""
+
+    upload_id: str
+    offset: int = Field(description="Bytes received so far")
+    length: int = Field(description="Bytes the upload declared (Upload-Length)")
+    state: str = Field(description="receiving, done (see file_id) or refused (see error)")
+    file_id: str | None = Field(default=None, description="The file it became, once done")
+    error: str | None = Field(default=None, description="Why it was refused (not a video...)")
 
 
 class TranscodeRequest(BaseModel):
@@ -151,16 +169,28 @@ class ProgressBody(BaseModel):
     fps: float
     speed: float
     eta_seconds: float | None
+    received_bytes: int | None = Field(default=None, description="An import's bytes so far")
+    total_bytes: int | None = Field(
+        default=None, description="An import's declared size (null: unknown, no percent)"
+    )
 
 
 class TaskStatus(BaseModel):
     task_id: str
+    kind: JobKind = Field(
+        default=JobKind.TRANSCODE,
+        description="transcode, or import (a download from `url`; no output, format or "
+        "resolution; its result names the file)",
+    )
+    url: str | None = Field(default=None, description="What an import downloads")
     state: JobState
     status: str
     file_id: str
-    output_name: str
-    format: OutputFormat
-    resolution: str = Field(description="The box asked for, the boxes of a ladder, or `auto`")
+    output_name: str | None = None
+    format: OutputFormat | None = None
+    resolution: str | None = Field(
+        default=None, description="The box asked for, the boxes of a ladder, or `auto`"
+    )
     renditions: list[str] | None = Field(
         default=None, description="A ladder's planned sizes, highest first"
     )

@@ -107,7 +107,8 @@ def _check_declared_length(request: Request, max_bytes: int) -> None:
         raise UploadTooLarge(f"the upload exceeds the limit of {max_bytes} bytes")
 
 
-async def _chunks(request: Request, idle_timeout_s: float) -> AsyncIterator[bytes]:
+async def body_chunks(request: Request, idle_timeout_s: float) -> AsyncIterator[bytes]:
+    """A request body chunk by chunk; RequestTimeout when nothing arrives for a while."""
     # Uvicorn has no body timeout: a client that stops sending would hold a temp file and a
     # connection forever.
     stream = request.stream().__aiter__()
@@ -136,7 +137,7 @@ async def receive_upload(
         with handle:
             sink = _Sink(out=handle, max_bytes=max_bytes)
             parser = MultipartParser(boundary, sink.callbacks())  # type: ignore[arg-type]
-            async for chunk in _chunks(request, idle_timeout_s):
+            async for chunk in body_chunks(request, idle_timeout_s):
                 body_bytes += len(chunk)
                 # Other fields count too, or a huge one would be read without limit.
                 if body_bytes > max_bytes + ENVELOPE_BYTES:

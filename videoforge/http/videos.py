@@ -32,7 +32,7 @@ from videoforge.http.schemas import (
     UploadResponse,
 )
 from videoforge.http.uploads import receive_upload
-from videoforge.models import JobState, OutputFormat
+from videoforge.models import Job, JobKind, JobState, OutputFormat, SourceFile
 
 router = APIRouter(
     prefix="/videos", tags=["files"], responses=ERRORS, dependencies=[Depends(authorize)]
@@ -68,6 +68,15 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
         )
     finally:
         await run_in_threadpool(received.path.unlink, missing_ok=True)
+    await list_accepted(request, services, source, received.size_bytes)
+    return UploadResponse.of(source)
+
+
+async def list_accepted(
+    request: Request, services: Services, source: SourceFile, size_bytes: int
+) -> None:
+    """Make an accepted source known (the catalog, which reports `file.uploaded`), count
+    it, and have its storyboard made: every way in (upload, direct, tus, import) ends here."""
     try:
         await run_in_threadpool(services.catalog.add, source)
     except TransientError:
@@ -76,10 +85,9 @@ async def upload(request: Request, services: ServicesDep) -> UploadResponse:
             request, lambda: sources.discard_upload(services.engine, source.file_id)
         )
         raise
-    await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", received.size_bytes)
-    if settings.storyboards:  # made by a worker now (seek-bar previews); never blocks
+    await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", size_bytes)
+    if services.engine.settings.storyboards:  # made by a worker (seek-bar previews)
         await run_in_threadpool(services.executor.make_storyboard, source.file_id)
-    return UploadResponse.of(source)
 
 
 @router.get("", response_model=FilePage)
@@ -104,7 +112,7 @@ async def file_status(
 
 def _file_status(file_id: str, services: Services, format: OutputFormat | None) -> FileStatus:
     sources.lookup(services.engine, file_id)
-    jobs = [j for j in services.engine.jobs.jobs_for_file(file_id) if format in (None, j.format)]
+    jobs = [j for j in _transcodes(services, file_id) if format in (None, j.format)]
     if not jobs:
         wanted = f" as {format.value}" if format else ""
         raise NotFound(f"file {file_id} has not been transcoded{wanted}")
@@ -128,7 +136,7 @@ async def file_details(file_id: str, request: Request, services: ServicesDep) ->
 
 def _file_details(file_id: str, services: Services) -> JSONResponse:
     source = sources.lookup(services.engine, file_id)
-    jobs = services.engine.jobs.jobs_for_file(file_id)
+    jobs = _transcodes(services, file_id)
     body: dict[str, Any] = FileSummary.of(source).model_dump(mode="json")
     body["jobs"] = [task_body(services, job) for job in jobs]
     body["outputs"] = [
@@ -136,6 +144,11 @@ def _file_details(file_id: str, services: Services) -> JSONResponse:
     ]
     body["previews"] = _preview_urls(services, file_id)
     return JSONResponse(body)
+
+
+def _transcodes(services: Services, file_id: str) -> list[Job]:
+    """A file's transcode jobs (its import, if it came from a URL, is a task of its own)."""
+    return [j for j in services.engine.jobs.jobs_for_file(file_id) if j.kind is JobKind.TRANSCODE]
 
 
 def _preview_urls(services: Services, file_id: str) -> dict[str, str]:

@@ -53,6 +53,8 @@ EVENT_FAILURES_KEY = f"{PREFIX}:events:failures"  # events whose fan-out failed,
 CALLBACK_SECRET_KEY = f"{PREFIX}:webhooks:callback-secret"
 # Live workers (see jobs/workers.py): name -> last heartbeat; each one's record expires.
 WORKERS_KEY = f"{PREFIX}:workers"
+# Resumable (tus) uploads still receiving, by expiry time: what the sweep reads.
+TUS_EXPIRING_KEY = f"{PREFIX}:tus:expiring"
 # A file being deleted takes no new jobs. The mark outlives the deletion: ids are never reused.
 FILE_CLOSED_TTL_S = 7 * 24 * 3600
 
@@ -112,3 +114,13 @@ def worker_key(name: str) -> str:
 def worker_drain_key(name: str) -> str:
     """Set while a worker is to take no new job; kept across its restarts."""
     return f"{PREFIX}:worker:{name}:drain"
+
+
+def tus_upload_key(upload_id: str) -> str:
+    """A resumable upload's state (see resumable/store.py)."""
+    return f"{PREFIX}:tus:{upload_id}"
+
+
+def tus_lock_key(upload_id: str) -> str:
+    """Held by the one request writing to a resumable upload."""
+    return f"{PREFIX}:tus:{upload_id}:lock"

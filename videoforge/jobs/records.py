@@ -14,7 +14,16 @@ from typing import Any
 import redis
 
 from videoforge.errors import TransientError
-from videoforge.models import Clip, Job, JobState, OutputFormat, Progress, Rendition, SegmentFormat
+from videoforge.models import (
+    Clip,
+    Job,
+    JobKind,
+    JobState,
+    OutputFormat,
+    Progress,
+    Rendition,
+    SegmentFormat,
+)
 from videoforge.outputs import parse_output_name
 
 log = logging.getLogger(__name__)
@@ -48,7 +57,7 @@ def decoded(value: bytes | str) -> str:
 
 def plain(value: Any) -> Any:
     if isinstance(value, Progress):
-        return asdict(value)
+        return progress_fields(asdict(value))
     return value
 
 
@@ -58,8 +67,16 @@ def stamped_fields(changes: dict[str, Any]) -> list[Any]:
     return [item for name, value in changes.items() for item in (name, json.dumps(plain(value)))]
 
 
+def progress_fields(progress: dict[str, Any]) -> dict[str, Any]:
+    """A progress snapshot as stored: an import's byte counts only when it has them."""
+    return {k: v for k, v in progress.items() if v is not None or k == "eta_seconds"}
+
+
 def encode(job: Job) -> dict[Any, Any]:
-    return {name: json.dumps(plain(value)) for name, value in asdict(job).items()}
+    fields = asdict(job)
+    if fields["progress"]:
+        fields["progress"] = progress_fields(fields["progress"])
+    return {name: json.dumps(plain(value)) for name, value in fields.items()}
 
 
 def decode(raw: dict[Any, Any]) -> Job:
@@ -68,6 +85,7 @@ def decode(raw: dict[Any, Any]) -> Job:
     data["progress"] = Progress(**progress) if progress else None
     data["state"] = JobState(data["state"])
     data["format"] = OutputFormat(data["format"])
+    data["kind"] = JobKind(data.get("kind", JobKind.TRANSCODE))
     if data.get("renditions"):
         data["renditions"] = [Rendition(**rung) for rung in data["renditions"]]
     if data.get("clip"):

@@ -68,7 +68,8 @@ end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('SREM', KEYS[2], ARGV[2])
-redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+-- An import publishes no output: it has no name to point from.
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[4], ARGV[3], ARGV[4]) end
 emit(KEYS[5], 'job.succeeded', ARGV[2], ARGV[5], KEYS[1])
 return 1
 """

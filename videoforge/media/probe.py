@@ -19,6 +19,8 @@ ALLOWED_DEMUXERS = (
     "avi", "mpegts", "mpeg", "flv", "asf", "ogg", "mxf", "dv",
     "h264", "hevc", "m4v", "mpegvideo",
 )  # fmt: skip
+# The protocols a source read from a URL needs (HTTP(S) and what HTTPS runs on).
+URL_PROTOCOLS = "file,http,https,tcp,tls,crypto"
 # Only local files: inputs are always a file in the job's own directory.
 INPUT_GUARDS = [
     "-protocol_whitelist", "file",
@@ -36,8 +38,21 @@ _LISTS = {
 }
 
 
-def probe_argv(ffprobe: str, path: Path, max_pixels: int | None = None) -> list[str]:
-    """Command that prints a file's format and streams as JSON."""
+def input_guards(source: Path | str) -> list[str]:
+    """INPUT_GUARDS, with the protocols of a URL for a source read over HTTP(S) (a stored
+    object through a presigned URL: previews, direct uploads)."""
+    if isinstance(source, Path):
+        return list(INPUT_GUARDS)
+    if not source.startswith(("http://", "https://")):
+        raise ValueError("a source is a local path or an http(s) URL")
+    guards = list(INPUT_GUARDS)
+    guards[guards.index("-protocol_whitelist") + 1] = URL_PROTOCOLS
+    return guards
+
+
+def probe_argv(ffprobe: str, path: Path | str, max_pixels: int | None = None) -> list[str]:
+    """Command that prints a file's format and streams as JSON (a local file, or a stored
+    object through a presigned URL)."""
     # ffprobe decodes a few frames too: the same pixel cap as ffmpeg guards it.
     cap = ["-max_pixels", str(max_pixels)] if max_pixels else []
     return [
@@ -45,14 +60,14 @@ def probe_argv(ffprobe: str, path: Path, max_pixels: int | None = None) -> list[
         "-hide_banner",
         "-v",
         "error",
-        *INPUT_GUARDS,
+        *input_guards(path),
         *cap,
         "-print_format",
         "json",
         "-show_format",
         "-show_streams",
         # `file:` keeps a name from ever being read as another protocol.
-        f"file:{path}",
+        f"file:{path}" if isinstance(path, Path) else path,
     ]
 
 

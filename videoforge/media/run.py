@@ -112,6 +112,17 @@ def probe_media(binaries: FFmpegBinaries, path: Path, max_pixels: int | None = N
     return probe.parse_probe(run_ffprobe(argv, binaries))
 
 
+def probe_stored(
+    binaries: FFmpegBinaries, url: str, head: bytes, max_pixels: int | None
+) -> MediaInfo:
+    """Probe a stored object through a presigned URL, given its first bytes (lists that
+    ffprobe would follow are refused on them first, as for a local file)."""
+    probe.refuse_lists(head)
+    return probe.parse_probe(
+        run_ffprobe(probe.probe_argv(binaries.ffprobe, url, max_pixels), binaries)
+    )
+
+
 def binary_version(binaries: FFmpegBinaries) -> str:
     """First line of `binary -version`, for the start-up log."""
     process = _start([binaries.ffmpeg, "-hide_banner", "-version"], cwd=None, binaries=binaries)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from videoforge.errors import InvalidRequest
 from videoforge.media.filters import VideoPrep, scale
-from videoforge.media.probe import INPUT_GUARDS
+from videoforge.media.probe import URL_PROTOCOLS as URL_PROTOCOLS
+from videoforge.media.probe import input_guards as input_guards
 from videoforge.models import MediaInfo
 
 STILL_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -29,8 +30,6 @@ DEFAULT_ANIMATED_WIDTH = 320
 DEFAULT_ANIMATED_FPS = 10
 # Where a thumbnail is taken when no time is asked: a tenth into the video, past intros.
 DEFAULT_STILL_AT = 0.1
-# The protocols a source read from a URL needs (HTTP(S) and what HTTPS runs on).
-URL_PROTOCOLS = "file,http,https,tcp,tls,crypto"
 _GIF_PALETTE = (
     "split[frames][copy];[frames]palettegen=stats_mode=diff[palette];"
     "[copy][palette]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle"
@@ -180,17 +179,6 @@ def preview_argv(
         "-vf", ",".join(steps),
         *codec,
     ]  # fmt: skip
-
-
-def input_guards(source: Path | str) -> list[str]:
-    """INPUT_GUARDS, with the protocols of a URL for a source read over HTTP(S)."""
-    if isinstance(source, Path):
-        return list(INPUT_GUARDS)
-    if not source.startswith(("http://", "https://")):
-        raise ValueError("a preview source is a local path or an http(s) URL")
-    guards = list(INPUT_GUARDS)
-    guards[guards.index("-protocol_whitelist") + 1] = URL_PROTOCOLS
-    return guards
 
 
 def _input(ffmpeg: str, source: Path | str, seek: list[str], max_pixels: int) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.plan import even
-from videoforge.media.stills import input_guards
+from videoforge.media.probe import input_guards
 from videoforge.models import MediaInfo
 
 SPRITE = "storyboard.jpg"

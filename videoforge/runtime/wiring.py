@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import logging
 import shutil
+from typing import TYPE_CHECKING, Any
 
 import redis
 from pydantic import ValidationError
@@ -29,6 +30,9 @@ from videoforge.storage import Storage
 from videoforge.storage.bounded import BoundedStorage
 from videoforge.storage.local import LocalStorage
 from videoforge.storage.retrying import RetryingStorage
+
+if TYPE_CHECKING:
+    from videoforge.storage.multipart import S3Multipart
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,16 @@ def build_storage(settings: Settings, read_timeout_s: float = 60, attempts: int 
         return LocalStorage(settings.data_dir / "objects")
     from videoforge.storage import s3
 
+    client, presign_client = _s3_clients(settings, read_timeout_s, attempts)
+    storage = s3.S3Storage(client, settings.s3_bucket, presign_client=presign_client)
+    storage.ensure_bucket()
+    return storage
+
+
+def _s3_clients(settings: Settings, read_timeout_s: float, attempts: int) -> tuple[Any, Any]:
+    """The S3 client, and the one that presigns for clients (PUBLIC_S3_ENDPOINT), if any."""
+    from videoforge.storage import s3
+
     def client(endpoint: str) -> object:
         return s3.make_client(
             s3.endpoint_url(endpoint, settings.s3_secure),
@@ -74,14 +88,19 @@ def build_storage(settings: Settings, read_timeout_s: float = 60, attempts: int 
             attempts,
         )
 
+    assert settings.s3_endpoint is not None
     public = settings.public_s3_endpoint
-    storage = s3.S3Storage(
-        client(settings.s3_endpoint),
-        settings.s3_bucket,
-        presign_client=client(public) if public else None,
-    )
-    storage.ensure_bucket()
-    return storage
+    return client(settings.s3_endpoint), (client(public) if public else None)
+
+
+def _multipart(settings: Settings) -> S3Multipart | None:
+    """Direct uploads' S3 calls (None on local storage)."""
+    if not settings.s3_endpoint:
+        return None
+    from videoforge.storage.multipart import S3Multipart
+
+    client, presign_client = _s3_clients(settings, API_S3_READ_TIMEOUT_S, attempts=1)
+    return S3Multipart(client, settings.s3_bucket, presign_client)
 
 
 @functools.cache
@@ -172,6 +191,7 @@ def build_services(settings: Settings) -> Services:
         catalog=SourceCatalog(engine.jobs.client),
         auth_required=auth_required,
         presets=PresetStore(engine.jobs.client),
+        multipart=_multipart(settings),
     )
 
 

@@ -36,6 +36,7 @@ PRIVATE = {
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"),
          ipaddress.ip_network("::ffff:0:0:0/96"))  # fmt: skip  # the last: IPv4-translated
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+PRIVATE_SETTING = "WEBHOOK_ALLOW_PRIVATE"  # the setting a refusal of a private address names
 
 
 class RefusedTarget(InvalidRequest):
@@ -58,8 +59,9 @@ class Target:
         return shown if self.port == default else f"{shown}:{self.port}"
 
 
-def parse_target(url: str) -> Target:
-    """The target of a webhook URL; RefusedTarget unless it is a plain http(s) URL."""
+def parse_target(url: str, purpose: str = "receive webhooks") -> Target:
+    """The target of a webhook URL; RefusedTarget unless it is a plain http(s) URL. `purpose`
+    completes "only http and https URLs can ..." (imports use the guard too)."""
     if len(url) > MAX_URL_CHARS:
         raise RefusedTarget(f"the URL is longer than {MAX_URL_CHARS} characters")
     try:
@@ -68,11 +70,11 @@ def parse_target(url: str) -> Target:
     except ValueError as exc:
         raise RefusedTarget(f"the URL is not valid: {exc}") from None
     if parts.scheme not in ("http", "https"):
-        raise RefusedTarget("only http and https URLs can receive webhooks")
+        raise RefusedTarget(f"only http and https URLs can {purpose}")
     if not parts.hostname:
         raise RefusedTarget("the URL has no host")
     if parts.username is not None or parts.password is not None:
-        raise RefusedTarget("the URL may not carry credentials; use the signature instead")
+        raise RefusedTarget("the URL may not carry credentials (user:password@)")
     try:  # an international name travels as its ASCII (IDNA) form, in DNS and in Host
         host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError:
@@ -82,18 +84,18 @@ def parse_target(url: str) -> Target:
     return Target(parts.scheme, host, port or default, path)
 
 
-def refusal(address: Address, allow_private: bool) -> str | None:
+def refusal(address: Address, allow_private: bool, setting: str = PRIVATE_SETTING) -> str | None:
     """Why a webhook may not be sent to `address`, or None if it may: special-purpose
-    addresses never, private ones only when allowed, public ones always."""
+    addresses never, private ones only when allowed (by `setting`), public ones always."""
     inside = _embedded(address)
     if inside:  # what such an address reaches is the IPv4 address inside: judge that
-        return next((why for a in inside if (why := refusal(a, allow_private))), None)
+        return next((why for a in inside if (why := refusal(a, allow_private, setting))), None)
     for why, networks in ALWAYS_REFUSED.items():
         if _within(address, networks):
             return why
     for why, networks in PRIVATE.items():
         if _within(address, networks):
-            return None if allow_private else f"{why} (set WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+            return None if allow_private else f"{why} (set {setting}=true to allow it)"
     if not address.is_global:  # documentation, benchmarking, reserved, site-local...
         return "a special-purpose (not globally routed) address"
     return None
@@ -113,7 +115,7 @@ def _embedded(address: Address) -> list[ipaddress.IPv4Address]:
     return [inner for inner in found if inner is not None]
 
 
-def resolve(target: Target, allow_private: bool) -> list[str]:
+def resolve(target: Target, allow_private: bool, setting: str = PRIVATE_SETTING) -> list[str]:
     """The addresses `target` resolves to, all checked; RefusedTarget if it does not
     resolve or any of them is refused (the client might connect to any one)."""
     try:
@@ -123,7 +125,7 @@ def resolve(target: Target, allow_private: bool) -> list[str]:
     # In the resolver's order (its preference), each once.
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
     for text in addresses:
-        why = refusal(ipaddress.ip_address(text), allow_private)
+        why = refusal(ipaddress.ip_address(text), allow_private, setting)
         if why:
             # The address itself is not echoed: it could map someone's internal network.
             raise RefusedTarget(f"the host {target.host} resolves to {why}")

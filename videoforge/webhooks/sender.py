@@ -4,24 +4,22 @@ then POST it to an address the guard has just checked, naming the host in `Host`
 
 - Redirects are not followed (http.client never does): a 3xx counts as a failure, as a
   redirect could point anywhere, past the guard.
-- A try has a wall-clock deadline: a timer shuts the socket when it passes, so a receiver
-  that drips its answer a byte at a time cannot hold a sender.
-- The resolver's addresses are tried in its order until one connects.
+- A try has a wall-clock deadline, and the resolver's addresses are tried in its order
+  until one connects (see net/pinned.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import socket
 import ssl
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
 from videoforge import __version__
+from videoforge.net.pinned import pinned_connection
 from videoforge.webhooks.guard import Target
 
 RESPONSE_BYTES_READ = 4096  # the answer is not used: read a little so the connection closes
@@ -57,48 +55,21 @@ def post(target: Target, addresses: list[str], body: str, sent_headers: dict[str
     """POST `body` to `target` at the first of `addresses` that connects; 2xx is delivered,
     anything else (or nothing within timeout_s) is not."""
     try:
-        sock = _connect(addresses, target.port, timeout_s)
-    except OSError as exc:
+        with pinned_connection(target, addresses, timeout_s, timeout_s) as (connection, expired):
+            try:
+                connection.request("POST", target.path, body=body.encode(), headers=sent_headers)
+                response = connection.getresponse()
+                response.read(RESPONSE_BYTES_READ)
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                return Outcome(False, None, "timed out" if expired.is_set() else _reason(exc))
+    except OSError as exc:  # connecting, or the TLS handshake
         return Outcome(False, None, _reason(exc))
-    expired = threading.Event()
-    deadline = threading.Timer(timeout_s, _expire, (sock, expired))
-    deadline.start()
-    try:
-        if target.scheme == "https":
-            context = ssl.create_default_context()  # verifies the chain and the name
-            sock = context.wrap_socket(sock, server_hostname=target.host)
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout_s)
-        connection.sock = sock
-        connection.request("POST", target.path, body=body.encode(), headers=sent_headers)
-        response = connection.getresponse()
-        response.read(RESPONSE_BYTES_READ)
-        status = response.status
-    except (OSError, http.client.HTTPException) as exc:
-        return Outcome(False, None, "timed out" if expired.is_set() else _reason(exc))
-    finally:
-        deadline.cancel()
-        sock.close()
     if 200 <= status < 300:
         return Outcome(True, status)
     if 300 <= status < 400:
         return Outcome(False, status, f"answered {status}: redirects are not followed")
     return Outcome(False, status, f"answered {status}")
-
-
-def _connect(addresses: list[str], port: int, timeout_s: float) -> socket.socket:
-    error: OSError = OSError("no address")
-    for address in addresses:
-        try:
-            return socket.create_connection((address, port), timeout=timeout_s)
-        except OSError as exc:
-            error = exc
-    raise error
-
-
-def _expire(sock: socket.socket, expired: threading.Event) -> None:
-    expired.set()
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read, which then fails
 
 
 def _reason(exc: Exception) -> str:

@@ -267,7 +267,7 @@ function renderJobs(jobs, names) {
     }
     cell(row, formatTime(job.created_at));
     const actions = cell(row, undefined, "actions");
-    if (job.state === "SUCCESS") {
+    if (job.state === "SUCCESS" && job.kind !== "import") {
       button(actions, "Play", () => play(job, file.textContent));
       const link = document.createElement("a");
       link.href = job.result.download_url;
@@ -280,6 +280,7 @@ function renderJobs(jobs, names) {
 }
 
 function describeOutput(job) {
+  if (job.kind === "import") return "Import from URL"; // its file is listed once it is done
   // A ladder by its rungs (planned ones until it is done), one rendition by its size.
   const format = job.format.toUpperCase();
   const rungs = job.result ? job.result.renditions : job.renditions && job.renditions.map((r) => {
