@@ -61,11 +61,22 @@ class DeliveryStore:
         return [decoded(i) for i in ids]
 
     def get(self, delivery_id: str) -> dict[str, Any]:
+        """A delivery as the API shows it; NotFound if there is none."""
+        raw = self.stored(delivery_id)
+        if raw is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        return _delivery(raw)
+
+    def stored(self, delivery_id: str) -> dict[str, str] | None:
+        """A delivery's fields as kept (its body included), or None once it is gone."""
         with redis_errors():
             raw = self.client.hgetall(delivery_key(delivery_id)) if len(delivery_id) < 200 else {}
-        if not raw:
-            raise NotFound(f"no delivery {delivery_id}")
-        return _delivery({decoded(k): decoded(v) for k, v in raw.items()})
+        return {decoded(k): decoded(v) for k, v in raw.items()} if raw else None
+
+    def drop(self, delivery_id: str) -> None:
+        """Take a delivery whose record is gone off the schedule."""
+        with redis_errors():
+            self.client.zrem(WEBHOOKS_DUE_KEY, delivery_id)
 
     def page(self, endpoint_id: str, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """An endpoint's deliveries, newest first, and how many are listed in all."""

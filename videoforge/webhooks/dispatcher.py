@@ -20,11 +20,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from videoforge.errors import NotFound
-from videoforge.jobs.names import (
-    WEBHOOKS_DUE_KEY,
-    delivery_key,
-)
-from videoforge.jobs.records import decoded
 from videoforge.settings import Settings
 from videoforge.webhooks import events as ev
 from videoforge.webhooks.fanout import FanOut, Render, Stores
@@ -106,10 +101,10 @@ class Dispatcher:
             log.exception("webhook delivery %s", delivery_id)
 
     def _try(self, delivery_id: str) -> None:
-        client, deliveries = self.stores.client, self.stores.deliveries
-        raw = {decoded(k): decoded(v) for k, v in client.hgetall(delivery_key(delivery_id)).items()}
-        if not raw:
-            client.zrem(WEBHOOKS_DUE_KEY, delivery_id)
+        deliveries = self.stores.deliveries
+        raw = deliveries.stored(delivery_id)
+        if raw is None:
+            deliveries.drop(delivery_id)
             return
         endpoint_id = raw["endpoint_id"]
         if endpoint_id == ev.CALLBACK_ENDPOINT:
