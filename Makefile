@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/ladder_vs_singles.py
 	$(BIN)/python bench/passthrough_vs_encode.py
 	$(BIN)/python bench/outbox_cost.py
+	$(BIN)/python bench/upload_memory.py
 
 # requirements.lock: what the images install; requirements-dev.lock: that plus the dev tools.
 lock:

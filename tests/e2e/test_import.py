@@ -218,3 +218,27 @@ def test_an_imports_events_are_webhooks_as_for_any_job(
             assert succeeded_["kind"] == "import" and succeeded_["result"]["file_id"] == file_id
         finally:
             http.delete(f"/webhooks/{endpoint['id']}")
+
+
+def test_an_imports_callback_url_hears_it(
+    opened: Service, server: Origin, clips: dict[str, Path]
+) -> None:
+    url = server.serve("/called-back.mp4", Route(body=clips["noaudio"].read_bytes()))
+    with receiver() as hook, opened.client() as http:
+        secret = http.get("/webhooks/callback-secret").json()["secret"]
+        task_id = _import(http, url, callback_url=hook.url)["task_id"]
+        hook.wait(lambda: bool(of_kind(hook.bodies(secret), "job.succeeded", task_id)),
+                  "the import's job.succeeded at its callback URL")  # fmt: skip
+        kinds = {b["type"] for b in hook.bodies(secret)}
+        assert {"job.queued", "job.started", "job.succeeded"} <= kinds, kinds
+        assert {b["data"]["task_id"] for b in hook.bodies(secret)} == {task_id}
+
+
+def test_a_refused_callback_url_queues_no_import(opened: Service, server: Origin) -> None:
+    url = server.serve("/never.mp4", Route(body=b"never fetched"))
+    with opened.client() as http:
+        before = _tasks_total(http)
+        response = http.post("/videos/import", json={"url": url, "callback_url": "ftp://x/"})
+        assert response.status_code == 422, response.text
+        assert "only http and https URLs can receive webhooks" in response.json()["detail"]
+        assert _tasks_total(http) == before

@@ -7,7 +7,6 @@ one ClientError whose message is a single line fit to show a person.
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,21 +23,19 @@ from videoforge.client.protocol import (
     ClientError,
     ServerEvent,
     absolute_url,
-    error_message,
     is_finished,
     one_line,
     parse_sse,
     status_version,
     thumbnail_extension,
 )
-from videoforge.client.transfers import CountingReader, transport_message
+from videoforge.client.transfers import CountingReader, raise_for_error, save, transport_message
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # The server probes and stores an upload before it answers; a large one takes a while.
 UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=600.0)
 # A quiet event stream still sends a `: ping` comment every 15 s.
 EVENTS_TIMEOUT = httpx.Timeout(30.0, connect=5.0, read=60.0)
-DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
 
 class _StreamBroken(Exception):
@@ -96,10 +93,14 @@ class Client:
 
         return self.file(resumable.send(self._http, path, on_bytes))
 
-    def import_url(self, url: str, filename: str | None = None) -> JSON:
+    def import_url(
+        self, url: str, filename: str | None = None, callback: str | None = None
+    ) -> JSON:
         """Start the import of a video from `url` (POST /videos/import); the answer names
         the task and the file it will become."""
-        body = {"url": url, **({"filename": filename} if filename else {})}
+        body = {
+            k: v for k, v in (("url", url), ("filename", filename), ("callback_url", callback)) if v
+        }
         return self._json("POST", "/videos/import", json=body)
 
     def transcode(self, file_id: str, order: JSON) -> JSON:
@@ -136,7 +137,7 @@ class Client:
         """Remove an endpoint (204, no body)."""
         with self._guard():
             response = self._http.delete(f"/webhooks/{_segment(endpoint_id)}")
-        _raise_for_error(response)
+        raise_for_error(response)
 
     def workers(self) -> JSON:
         """The live workers: busy or idle, their jobs, whether draining."""
@@ -150,7 +151,7 @@ class Client:
         """Let a drained worker take jobs again; None if it is not running now."""
         with self._guard():
             response = self._http.post(f"/workers/{_segment(name)}/resume")
-        _raise_for_error(response)
+        raise_for_error(response)
         body = response.json()
         return body if isinstance(body, dict) else None
 
@@ -161,7 +162,7 @@ class Client:
     def delete(self, file_id: str) -> None:
         """Delete a file with its outputs and jobs (refused while one of its jobs is unfinished)."""
         with self._guard():
-            _raise_for_error(self._http.delete(f"/videos/{_segment(file_id)}"))
+            raise_for_error(self._http.delete(f"/videos/{_segment(file_id)}"))
 
     def events(self, task_id: str) -> Iterator[JSON]:
         """The task's status each time it changes, until it ends: from its event stream, or
@@ -179,7 +180,7 @@ class Client:
         """Save an output to `dest` (a file, or a folder to put it in); a failed download
         leaves no partial file behind."""
         target = dest / name if dest.is_dir() else dest
-        self._save(f"/videos/download/{_segment(name)}", target, on_bytes)
+        save(self._http, f"/videos/download/{_segment(name)}", target, on_bytes)
         return target
 
     def thumbnail(
@@ -192,40 +193,8 @@ class Client:
         path = f"/videos/{_segment(file_id)}/thumbnail.{thumbnail_extension(target)}"
         given = {"time": time_s, "width": width}
         params = {key: value for key, value in given.items() if value is not None}
-        content_type = self._save(path, target, None, params)
+        content_type = save(self._http, path, target, None, params)
         return {"path": str(target), "bytes": target.stat().st_size, "content_type": content_type}
-
-    def _save(
-        self, path: str, target: Path, on_bytes: ByteProgress | None, params: JSON | None = None
-    ) -> str:
-        """GET `path` into `target`, all or nothing; the answer's content type."""
-        partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        try:
-            content_type = self._download_to(path, params, partial, on_bytes)
-            partial.replace(target)
-        except OSError as exc:
-            raise ClientError(f"cannot write {target}: {exc.strerror or exc}") from None
-        finally:
-            partial.unlink(missing_ok=True)
-        return content_type
-
-    def _download_to(
-        self, path: str, params: JSON | None, partial: Path, on_bytes: ByteProgress | None
-    ) -> str:
-        # Redirects are followed: with PRESIGNED_REDIRECTS the bytes come from S3 directly.
-        options: dict[str, Any] = {"params": params, "follow_redirects": True}
-        with self._guard(), self._http.stream("GET", path, **options) as response:
-            _raise_for_error(response)
-            length = response.headers.get("content-length")
-            total_bytes = int(length) if length and length.isdigit() else None
-            received_bytes = 0
-            with partial.open("xb") as out:
-                for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
-                    out.write(chunk)
-                    received_bytes += len(chunk)
-                    if on_bytes:
-                        on_bytes(received_bytes, total_bytes)
-            return str(response.headers.get("content-type", ""))
 
     def _streamed(self, task_id: str) -> Iterator[JSON]:
         path = f"/videos/task/{_segment(task_id)}/events"
@@ -254,7 +223,7 @@ class Client:
     def _json(self, method: str, path: str, **options: Any) -> JSON:
         with self._guard():
             response = self._http.request(method, path, **options)
-        _raise_for_error(response)
+        raise_for_error(response)
         try:
             body = response.json()
         except ValueError:
@@ -276,12 +245,6 @@ class Client:
 def _segment(value: str) -> str:
     """An id or name made safe as one path segment (a `/` in it cannot reach another route)."""
     return quote(value, safe="")
-
-
-def _raise_for_error(response: httpx.Response) -> None:
-    if response.is_error:
-        response.read()
-        raise ClientError(error_message(response.status_code, response.text), response.status_code)
 
 
 def _event_body(event: ServerEvent) -> JSON | None:

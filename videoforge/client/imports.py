@@ -19,6 +19,7 @@ from videoforge.client.shell import (
     show,
     stderr,
 )
+from videoforge.client.transcoding import CallbackOption
 
 UrlArgument = Annotated[
     str, typer.Argument(help="An http or https URL of a video", show_default=False)
@@ -36,6 +37,7 @@ WaitOption = Annotated[
 def import_url(
     url: UrlArgument,
     filename: FilenameOption = None,
+    callback_url: CallbackOption = None,
     wait: WaitOption = False,
     server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
@@ -48,7 +50,7 @@ def import_url(
     from videoforge.client import render
 
     with session(server, api_key) as client:
-        started = client.import_url(url, filename)
+        started = client.import_url(url, filename, callback_url)
         if not wait:
             show(started, as_json, started["task_id"])
             return

@@ -1,15 +1,20 @@
 """What the HTTP client needs of httpx beyond requests: a file that reports how much of it an
-upload has sent, and transport failures told as one line that names the server."""
+upload has sent, downloads saved all or nothing, and failures told as one line (a transport
+failure names the server)."""
 
 from __future__ import annotations
 
 import io
 import os
+import secrets
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from videoforge.client.protocol import ByteProgress, one_line
+from videoforge.client.protocol import JSON, ByteProgress, ClientError, error_message, one_line
+
+DOWNLOAD_CHUNK_BYTES = 256 * 1024
 
 
 class CountingReader(io.BufferedReader):
@@ -40,3 +45,51 @@ def transport_message(server_url: str, exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ConnectError):
         return f"cannot reach videoforge at {server_url}: {reason}"
     return f"lost the connection to videoforge at {server_url}: {reason}"
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """A 4xx or 5xx answer, as a ClientError with the server's own words."""
+    if response.is_error:
+        response.read()
+        raise ClientError(error_message(response.status_code, response.text), response.status_code)
+
+
+def save(
+    http: httpx.Client,
+    path: str,
+    target: Path,
+    on_bytes: ByteProgress | None,
+    params: JSON | None = None,
+) -> str:
+    """GET `path` into `target`, all or nothing (a failure leaves no partial file); the
+    answer's content type."""
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    try:
+        content_type = _download_to(http, path, params, partial, on_bytes)
+        partial.replace(target)
+    except OSError as exc:
+        raise ClientError(f"cannot write {target}: {exc.strerror or exc}") from None
+    except httpx.TransportError as exc:
+        raise ClientError(transport_message(str(http.base_url).rstrip("/"), exc)) from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return content_type
+
+
+def _download_to(
+    http: httpx.Client, path: str, params: JSON | None, partial: Path, on_bytes: ByteProgress | None
+) -> str:
+    # Redirects are followed: with PRESIGNED_REDIRECTS the bytes come from S3 directly.
+    options: dict[str, Any] = {"params": params, "follow_redirects": True}
+    with http.stream("GET", path, **options) as response:
+        raise_for_error(response)
+        length = response.headers.get("content-length")
+        total_bytes = int(length) if length and length.isdigit() else None
+        received_bytes = 0
+        with partial.open("xb") as out:
+            for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                out.write(chunk)
+                received_bytes += len(chunk)
+                if on_bytes:
+                    on_bytes(received_bytes, total_bytes)
+        return str(response.headers.get("content-type", ""))

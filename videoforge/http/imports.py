@@ -21,6 +21,12 @@ class ImportRequest(BaseModel):
     filename: str | None = Field(
         default=None, max_length=255, description="The file's name (default: from the URL)"
     )
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Also POST this import's events (queued, started, succeeded, failed, "
+        "cancelled) here, signed with the server's webhook secret (Standard Webhooks)",
+    )
 
 
 class ImportResponse(BaseModel):
@@ -40,5 +46,7 @@ async def import_url(body: ImportRequest, services: ServicesDep) -> ImportRespon
     """Import a video from an http(s) URL: a worker downloads it (size and time limits), then
     probes and keeps it like an upload. The task's result names the file."""
     # The host is resolved (a blocking lookup) and the job saved, off the event loop.
-    job = await run_in_threadpool(submit_import, services, body.url, body.filename)
+    job = await run_in_threadpool(
+        submit_import, services, body.url, body.filename, body.callback_url
+    )
     return ImportResponse(task_id=job.task_id, file_id=job.file_id, url=body.url)

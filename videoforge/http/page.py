@@ -26,6 +26,8 @@ VENDOR_FILES = {
     "dash.all.min.js": "dashjs/dist/modern/umd/dash.all.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    # tus-js-client's browser bundle (global `tus`): the page's resumable uploads.
+    "tus.min.js": "tus-js-client/dist/tus.min.js",
 }
 
 

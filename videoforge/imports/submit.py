@@ -17,13 +17,18 @@ from videoforge.errors import VideoforgeError
 from videoforge.models import Job, JobKind, JobState, OutputFormat
 from videoforge.net import fetch
 from videoforge.sources import safe_original_name
+from videoforge.webhooks import guard
 
 
-def submit_import(services: Services, url: str, filename: str | None) -> Job:
+def submit_import(
+    services: Services, url: str, filename: str | None, callback_url: str | None = None
+) -> Job:
     """Queue the import of `url` and return its saved record; RefusedTarget (422) when the
-    URL may not be fetched."""
+    URL may not be fetched, or the callback URL may not be called."""
     settings = services.engine.settings
     fetch.check(url, settings.import_allow_private)
+    if callback_url:
+        guard.check_url(callback_url, settings.webhook_allow_private)
     task_id = str(uuid.uuid4())
     job = Job(
         task_id=task_id,
@@ -31,6 +36,7 @@ def submit_import(services: Services, url: str, filename: str | None) -> Job:
         kind=JobKind.IMPORT,
         source_url=url,
         source_name=safe_original_name(filename) if filename else None,
+        callback_url=callback_url,
         # An import makes no output: these fields of a transcode stay empty.
         output_name="",
         resolution="",

@@ -46,22 +46,6 @@ async function api(path, options = {}) {
   return body;
 }
 
-function uploadFile(file, onProgress) {
-  // XMLHttpRequest, because fetch cannot report upload progress.
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", "/videos/upload");
-    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
-    xhr.responseType = "json";
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
-    xhr.onload = () => (xhr.status === 200 ? resolve(xhr.response) : reject(problem(xhr.status, xhr.response)));
-    xhr.onerror = () => reject(new Error("the upload was interrupted"));
-    const form = new FormData();
-    form.append("file", file);
-    xhr.send(form);
-  });
-}
-
 async function followTask(taskId, onStatus) {
   // Server-Sent Events read through fetch (EventSource cannot send an API key);
   // if the stream breaks, polling takes over until the job ends.
@@ -126,6 +110,7 @@ function describeProgress(status) {
     return `100%${speed}`;
   }
   if (!p) return status.error || "";
+  if (status.kind === "import") return describeDownload(status);
   const eta = p.eta_seconds == null ? "" : ` · ${formatDuration(p.eta_seconds)} left`;
   return `${p.percent.toFixed(0)}% · ${p.fps.toFixed(0)} fps · ${p.speed.toFixed(1)}×${eta}`;
 }
@@ -141,9 +126,13 @@ async function submit(event) {
   const file = $("#file").files[0];
   if (!file) return showError("Choose a video file first.");
   await busy(async () => {
+    setStageTitle("Upload");
     setStage("#upload-stage", 0, formatBytes(file.size));
-    const uploaded = await uploadFile(file, (sent, total) => setStage("#upload-stage", (100 * sent) / total,
-      sent < total ? `${formatBytes(sent)} of ${formatBytes(total)}` : "checking the video…"));
+    const note = $("#upload-note");
+    note.hidden = true;
+    const uploaded = await uploadResumable(file, (sent, total) => setStage("#upload-stage", (100 * sent) / total,
+      sent < total ? `${formatBytes(sent)} of ${formatBytes(total)}` : "checking the video…"),
+    (text) => { note.textContent = text; note.hidden = false; });
     setStage("#upload-stage", 100, `${formatBytes(file.size)} · ${describeMedia(uploaded)}`);
     await transcodeAndPlay(uploaded.file_id, uploaded.original_name);
   });
@@ -152,7 +141,7 @@ async function submit(event) {
 async function busy(work) {
   // One job at a time from this page: the buttons wait, and any failure is shown in words.
   showError("");
-  $("#start").disabled = true;
+  $("#start").disabled = $("#import-start").disabled = true;
   $("#transcode-stage").hidden = true;
   $("#transcode-progress").value = 0;
   try {
@@ -160,7 +149,7 @@ async function busy(work) {
   } catch (err) {
     showError(err.message);
   } finally {
-    $("#start").disabled = false;
+    $("#start").disabled = $("#import-start").disabled = false;
     refreshLists();
   }
 }
@@ -280,7 +269,7 @@ function renderJobs(jobs, names) {
 }
 
 function describeOutput(job) {
-  if (job.kind === "import") return "Import from URL"; // its file is listed once it is done
+  if (job.kind === "import") return `Import from ${new URL(job.url).host}`; // its file is listed once done
   // A ladder by its rungs (planned ones until it is done), one rendition by its size.
   const format = job.format.toUpperCase();
   const rungs = job.result ? job.result.renditions : job.renditions && job.renditions.map((r) => {
