@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,41 @@ def test_source_keys_name_their_file() -> None:
     assert file_id_of_source(meta_key(file_id)) == file_id
     assert file_id_of_source("sources/not-an-id/source") is None
     assert file_id_of_source(f"outputs/{file_id}.mp4") is None
+
+
+def test_put_and_fetch_link_instead_of_copying(storage: LocalStorage, tmp_path: Path) -> None:
+    made = tmp_path / "encoded.mp4"
+    made.write_bytes(DATA)
+    storage.put_file("outputs/encoded.mp4", made)
+    made.unlink()  # the worker's scratch dir goes; the stored object stays whole
+    assert read_all(storage, "outputs/encoded.mp4") == DATA
+    fetched = tmp_path / "source"
+    storage.fetch_file("outputs/encoded.mp4", fetched)
+    stored = storage.root / "outputs" / "encoded.mp4"
+    assert fetched.stat().st_ino == stored.stat().st_ino  # one inode: no bytes were copied
+    assert not [p for p in stored.parent.iterdir() if p.name.startswith(".link-")]
+
+
+def test_without_hard_links_put_and_fetch_copy(
+    storage: LocalStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(*_: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(local.os, "link", cross_device)
+    made = tmp_path / "encoded.mp4"
+    made.write_bytes(DATA)
+    storage.put_file("outputs/encoded.mp4", made)
+    fetched = tmp_path / "source"
+    storage.fetch_file("outputs/encoded.mp4", fetched)
+    stored = storage.root / "outputs" / "encoded.mp4"
+    assert fetched.read_bytes() == stored.read_bytes() == DATA
+    assert fetched.stat().st_ino != stored.stat().st_ino
+
+
+def test_fetch_over_a_file_left_by_an_earlier_try(storage: LocalStorage, tmp_path: Path) -> None:
+    storage.put_bytes("sources/abc/source.mp4", DATA)
+    dest = tmp_path / "source"
+    dest.write_bytes(b"half a copy")
+    storage.fetch_file("sources/abc/source.mp4", dest)
+    assert dest.read_bytes() == DATA

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -13,6 +15,9 @@ from typing import BinaryIO
 from videoforge.errors import NotFound, TransientError
 
 CHUNK_BYTES = 256 * 1024
+# Why os.link may fail where a copy works: another filesystem, no hard links there, or too
+# many links to one file (or `dest` is there already: the copy overwrites it).
+_NO_HARD_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES, errno.EEXIST}
 
 
 class LocalStorage:
@@ -48,17 +53,46 @@ class LocalStorage:
             raise
 
     def put_file(self, key: str, path: Path) -> None:
+        """Store `path` under `key`: a hard link when both are on one filesystem (no bytes
+        copied: a finished encode is published in a moment), else a copy. Either way the
+        caller must not change the file afterwards, only delete it."""
         # Opened first: a missing local file is the caller's bug, not a storage outage.
         with path.open("rb") as src:
+            if self._link_into_place(key, path):
+                return
             self._write_atomically(key, lambda out: shutil.copyfileobj(src, out, CHUNK_BYTES))
+
+    def _link_into_place(self, key: str, path: Path) -> bool:
+        """Hard-link `path` to `key` (via a temporary name, then os.replace); False when the
+        filesystem cannot (another device, no hard links): the caller copies instead."""
+        target = self._path(key)
+        tmp = target.parent / f".link-{os.getpid()}-{secrets.token_hex(6)}"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, tmp)
+        except OSError:
+            return False
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise TransientError(f"storage write failed: {exc.strerror or exc}") from exc
+        return True
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._write_atomically(key, lambda out: out.write(data))
 
     def fetch_file(self, key: str, dest: Path) -> None:
+        """Put the object at `dest`: a hard link when the filesystem allows (a worker then
+        reads the stored source in place), else a copy. Callers only read and delete it."""
         source = self._path(key)
         try:
-            shutil.copyfile(source, dest)
+            try:
+                os.link(source, dest)
+            except OSError as exc:
+                if exc.errno not in _NO_HARD_LINK:
+                    raise
+                shutil.copyfile(source, dest)
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise NotFound(f"{key} not found") from exc
         except OSError as exc:
