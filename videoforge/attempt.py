@@ -8,7 +8,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from videoforge import sources, workspace
 from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.lease import Guard
+from videoforge.jobs.timings import PhaseClock
 from videoforge.media import command, ladder_encode, packaging, passthrough, run
 from videoforge.media import manifests as manifests_reader
 from videoforge.media.encoding import Encoding
@@ -38,11 +39,13 @@ DISK_NEED_FACTOR = 3
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a successful attempt produced: the result for the record and the keys written."""
+    """What a successful attempt produced: the result for the record, the keys written and
+    how long each phase took (seconds)."""
 
     result: dict[str, Any]
     published_name: str
     keys: list[str]
+    phases_s: dict[str, float] = field(default_factory=dict)
 
 
 def run_attempt(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:
@@ -56,22 +59,26 @@ def run_attempt(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Out
 
 
 def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:
-    source = workdir / SOURCE_FILE
+    source, clock = workdir / SOURCE_FILE, PhaseClock()
     _check_disk(engine, job, workdir)
-    engine.storage.fetch_file(source_key(job.file_id), source)
-    media = sources.probe_checked(engine, source)
+    with clock.phase("fetch"):
+        engine.storage.fetch_file(source_key(job.file_id), source)
+    with clock.phase("probe"):
+        media = sources.probe_checked(engine, source)
     stem = Path(attempt_name(job.output_name, attempt_tag)).stem
     duration_s = job.clip.duration_s if job.clip else media.duration_s
     outdir = workdir / OUT_DIR
     outdir.mkdir()
     on_progress = _progress_writer(job.task_id, duration_s, engine, guard)
-    copy = _passthrough(job, media, source, engine)
-    started = time.monotonic()
+    with clock.phase("probe"):  # the keyframe check reads the source like a probe
+        copy = _passthrough(job, media, source, engine)
     encode = Encode(job, media, workdir, stem, engine, on_progress, copy)
-    main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
-    encode_s = time.monotonic() - started
+    with clock.phase("encode"):
+        main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
+    encode_s = clock.durations_s["encode"]
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
-    keys, size_bytes = publish(outdir, main_name, engine.storage)
+    with clock.phase("publish"):
+        keys, size_bytes = publish(outdir, main_name, engine.storage)
     result = {
         "status": "completed",
         "output_name": job.output_name,
@@ -85,7 +92,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
         "video_passthrough": copy.video,
         **facts,
     }
-    return Outcome(result, main_name, keys)
+    return Outcome(result, main_name, keys, clock.durations_s)
 
 
 @dataclass(frozen=True)

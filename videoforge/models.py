@@ -227,3 +227,10 @@ class Job:
     retry_at: float | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    # When the latest attempt began, and when the job reached SUCCESS, FAILURE or REVOKED
+    # (epoch seconds); None until then, and in records from before they were kept.
+    started_at: float | None = None
+    finished_at: float | None = None
+    # Where a succeeded job's time went, in seconds (see jobs.timings): queued, each phase
+    # of the attempt that finished it, total.
+    timings: dict[str, float] | None = None

@@ -20,6 +20,7 @@ from videoforge.engine import Engine
 from videoforge.errors import TransientError, VideoforgeError
 from videoforge.imports.attempt import run_import
 from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, LeaseLost
+from videoforge.jobs.timings import job_timings
 from videoforge.models import Job, JobKind, JobState
 from videoforge.runtime import logs
 from videoforge.storage import discard
@@ -88,7 +89,11 @@ def _counted(
         lost = f"gave up after {attempt - 1} attempts: the worker running it was lost"
         _fail(job, engine, lost, token)
         return None
-    engine.jobs.update(task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker)
+    job.started_at = time.time()
+    engine.jobs.update(
+        task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker,
+        started_at=job.started_at,
+    )  # fmt: skip
     log.info("task %s file %s attempt %d started on %s", task_id, job.file_id, attempt, worker)
     try:
         outcome = _run_attempt(job, engine, guard, attempt_tag)
@@ -130,7 +135,13 @@ def _label(job: Job) -> str:
 
 
 def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) -> None:
-    if not engine.jobs.commit(job, token, outcome.published_name, outcome.result):
+    finished_at = time.time()
+    timings = job_timings(job.created_at, job.started_at or finished_at, finished_at,
+                          outcome.phases_s)  # fmt: skip
+    if not engine.jobs.commit(
+        job, token, outcome.published_name, outcome.result,
+        finished_at=finished_at, timings=timings,
+    ):  # fmt: skip
         # Cancelled, or taken over by another attempt, between the last check and now. Only
         # this attempt's own objects go: whatever a winner committed is under other names.
         if job.kind is JobKind.IMPORT:  # the file it listed goes too
@@ -139,15 +150,19 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
-    _count_success(job, engine, outcome.result)
+    _count_success(job, engine, outcome.result, timings)
 
 
-def _count_success(job: Job, engine: Engine, result: dict[str, Any]) -> None:
+def _count_success(
+    job: Job, engine: Engine, result: dict[str, Any], timings: dict[str, float]
+) -> None:
     fmt = _label(job)
     engine.metrics.count("jobs_succeeded", fmt)
-    engine.metrics.observe("job_duration_seconds", fmt, time.time() - job.created_at)
+    engine.metrics.observe("job_duration_seconds", fmt, timings["total"])
     if result.get("speed"):
         engine.metrics.observe("encode_speed_ratio", fmt, float(result["speed"]))
+    for phase, seconds in timings.items():
+        engine.metrics.observe("job_phase_seconds", f"{phase},{fmt}", seconds)
 
 
 def _transient_failure(

@@ -44,7 +44,13 @@ def accept(
 ) -> SourceFile:
     """Probe a received file and store it with its record; UnsupportedMedia if not a video.
     `file_id`: one chosen beforehand (an import's, named when it was queued)."""
-    media = probe_checked(engine, path)
+    return keep_probed(engine, path, probe_checked(engine, path), original_name, file_id)
+
+
+def keep_probed(
+    engine: Engine, path: Path, media: MediaInfo, original_name: str, file_id: str | None = None
+) -> SourceFile:
+    """Store a local file already probed (see probe_checked) with its record."""
 
     def store(key: str) -> None:
         engine.storage.put_file(key, path)

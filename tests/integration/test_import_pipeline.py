@@ -61,6 +61,9 @@ def test_an_import_becomes_a_listed_file(
     record = engine.jobs.get(job.task_id)
     assert record.state is JobState.SUCCESS, record.error
     assert record.result and record.result["file_id"] == job.file_id
+    assert record.timings and list(record.timings) == [
+        "queued", "download", "probe", "publish", "total"
+    ]  # fmt: skip
     source = sources.lookup(engine, job.file_id)
     assert (source.original_name, source.media.width) == ("clip.mp4", 320)
     assert SourceCatalog(engine.jobs.client).has(job.file_id)

@@ -26,6 +26,12 @@ def test_transient_failures_retry_then_succeed(engine_for: EngineFactory) -> Non
     record = engine.jobs.get(job.task_id)
     assert record.state is JobState.SUCCESS and record.attempts == 3
     assert record.result and record.result["output_name"] == job.output_name
+    # Timed from the attempt that succeeded; the two before it count as queued.
+    assert record.started_at and record.finished_at and record.timings
+    assert record.created_at <= record.started_at <= record.finished_at
+    assert list(record.timings) == ["queued", "fetch", "probe", "encode", "publish", "total"]
+    assert record.timings["queued"] == round(record.started_at - record.created_at, 3)
+    assert record.timings["total"] == round(record.finished_at - record.created_at, 3)
     assert list((engine.settings.temp_dir).iterdir()) == []
 
 

@@ -398,6 +398,10 @@ def test_the_status_table_shows_full_urls_and_leaves_out_what_does_not_apply() -
     assert rows["stream url"] == f"{SERVER}/videos/stream/x.mp4"
     assert rows["size"] == "320x180, 1.5 kB"
     assert "error" not in rows and "progress" not in rows and "download url" not in rows
+    assert "timings" not in rows
+    body["timings"] = {"queued": 0.125, "encode": 2.0, "total": 3.5}
+    rows = dict(render.status_rows(body, lambda path: absolute_url(SERVER, path)))
+    assert rows["timings"] == "queued 0.12 s, encode 2.00 s, total 3.50 s"
 
 
 def test_tables_keep_ids_whole_on_a_narrow_screen() -> None:

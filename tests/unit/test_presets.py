@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from videoforge.errors import InvalidRequest
-from videoforge.http.schemas import TranscodeRequest
+from videoforge.http.orders import TranscodeRequest
 from videoforge.jobs.presets import BUILTIN_PRESETS, Preset, check_name, merged, parse_ref
 from videoforge.media.encoding import Encoding, kbps
 from videoforge.models import OutputFormat

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from videoforge.client.workers import worker_doing
 from videoforge.errors import InvalidRequest
-from videoforge.http.schemas import TranscodeRequest
+from videoforge.http.orders import TranscodeRequest
 from videoforge.http.workers import worker_status
 from videoforge.jobs import queues
 from videoforge.jobs.broker import broker_transport_options

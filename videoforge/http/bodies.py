@@ -16,6 +16,8 @@ from videoforge.models import STATUS_BY_STATE, Job, JobKind, JobState
 
 # The states whose record carries a reason worth showing.
 STATES_WITH_ERROR = (JobState.FAILURE, JobState.RETRY, JobState.REVOKED)
+# Shown even when null.
+ALWAYS = ("started_at", "finished_at")
 
 
 def task_body(services: Services, job: Job) -> dict[str, Any]:
@@ -26,8 +28,9 @@ def task_body(services: Services, job: Job) -> dict[str, Any]:
     if body.get("progress"):  # an import's byte counts, only for an import
         body["progress"] = progress_fields(body["progress"])
     # Fields that do not apply to the state are left out; eta_seconds stays (null = unknown),
-    # and so does queue_position (null unless queued, or when not in the queue's lists).
-    shown = {key: value for key, value in body.items() if value is not None}
+    # and so does queue_position (null unless queued, or when not in the queue's lists), and
+    # started_at and finished_at (null until then).
+    shown = {key: value for key, value in body.items() if value is not None or key in ALWAYS}
     queued = job.state is JobState.PENDING
     return {**shown, "queue_position": _queue_position(services, job) if queued else None}
 
@@ -108,6 +111,9 @@ def task_status(job: Job) -> TaskStatus:
         encoding=job.encoding,
         created_at=job.created_at,
         updated_at=job.updated_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        timings=job.timings,
     )
 
 

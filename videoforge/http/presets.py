@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from videoforge.engine import Services
 from videoforge.errors import InvalidRequest
 from videoforge.http.deps import ERRORS, ServicesDep, authorize
-from videoforge.http.schemas import TranscodeRequest
+from videoforge.http.orders import TranscodeRequest
 from videoforge.jobs.presets import MAX_NAME_CHARS, Preset, check_name, merged, parse_ref
 from videoforge.submit import TranscodeOrder, check_settings
 

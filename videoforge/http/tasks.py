@@ -26,8 +26,9 @@ from videoforge.http.deps import (
     in_storage_threads,
 )
 from videoforge.http.feed import ChangeFeed, until_changed
+from videoforge.http.orders import TranscodeRequest, TranscodeResponse
 from videoforge.http.presets import resolve_order
-from videoforge.http.schemas import TaskPage, TaskStatus, TranscodeRequest, TranscodeResponse
+from videoforge.http.schemas import TaskPage, TaskStatus
 from videoforge.models import Job, JobState
 from videoforge.submit import submit_transcode
 

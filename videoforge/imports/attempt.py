@@ -16,6 +16,7 @@ from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.errors import TransientError
 from videoforge.jobs.lease import Guard
+from videoforge.jobs.timings import PhaseClock
 from videoforge.models import Job, JobState, Progress
 from videoforge.net import fetch, rules
 from videoforge.storage import meta_key, source_key
@@ -41,17 +42,22 @@ def _work(path: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
     limits = fetch.Limits(
         settings.max_upload_bytes, settings.import_timeout_s, settings.import_allow_private
     )
-    fetched = fetch.download(url, path, limits, progress_writer(job.task_id, engine, guard))
+    clock = PhaseClock()
+    with clock.phase("download"):
+        fetched = fetch.download(url, path, limits, progress_writer(job.task_id, engine, guard))
     guard.check(force=True)
     name = job.source_name or rules.name_from_url(fetched.url)
-    source = sources.accept(engine, path, name, job.file_id)
-    keys = [meta_key(source.file_id), source_key(source.file_id)]
-    try:
-        guard.check(force=True)  # a cancelled import lists nothing
-        SourceCatalog(engine.jobs.client).add(source)
-    except BaseException:
-        sources.discard_upload(engine, source.file_id)
-        raise
+    with clock.phase("probe"):
+        media = sources.probe_checked(engine, path)
+    with clock.phase("publish"):
+        source = sources.keep_probed(engine, path, media, name, job.file_id)
+        keys = [meta_key(source.file_id), source_key(source.file_id)]
+        try:
+            guard.check(force=True)  # a cancelled import lists nothing
+            SourceCatalog(engine.jobs.client).add(source)
+        except BaseException:
+            sources.discard_upload(engine, source.file_id)
+            raise
     log.info("imported %s as %s (%d bytes)", url, source.file_id, fetched.size_bytes)
     result = {
         "status": "completed",
@@ -63,7 +69,7 @@ def _work(path: Path, job: Job, engine: Engine, guard: Guard) -> Outcome:
         "width": source.media.width,
         "height": source.media.height,
     }
-    return Outcome(result=result, published_name="", keys=keys)
+    return Outcome(result=result, published_name="", keys=keys, phases_s=clock.durations_s)
 
 
 def progress_writer(task_id: str, engine: Engine, guard: Guard) -> fetch.OnBytes:

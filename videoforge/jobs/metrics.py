@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 DURATION_BUCKETS_S = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 SPEED_BUCKETS_X = (0.25, 0.5, 1, 2, 4, 8, 16, 32)
+# A phase may take a millisecond (probing a local file) or hours (encoding a long ladder).
+PHASE_BUCKETS_S = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+                   300, 600, 1800, 3600, 7200, 14400)  # fmt: skip
 JOB_COUNTERS = {  # labelled by output format
     "jobs_submitted": "Transcode jobs accepted by the API",
     "jobs_succeeded": "Jobs that ended in SUCCESS",
@@ -34,9 +37,19 @@ KIND_COUNTERS = {  # labelled by kind
     "orphans_swept": "Stored objects no record pointed to, removed after a grace period",
     "webhook_deliveries": "Webhook tries: delivered, failed_try, gave_up (by kind)",
 }
-HISTOGRAMS = {
-    "job_duration_seconds": ("From submission to SUCCESS", DURATION_BUCKETS_S),
-    "encode_speed_ratio": ("Media seconds encoded per wall-clock second", SPEED_BUCKETS_X),
+HISTOGRAMS = {  # help, buckets, labels (a field's label values are joined by commas)
+    "job_duration_seconds": ("From submission to SUCCESS", DURATION_BUCKETS_S, ("format",)),
+    "encode_speed_ratio": (
+        "Media seconds encoded per wall-clock second",
+        SPEED_BUCKETS_X,
+        ("format",),
+    ),
+    "job_phase_seconds": (
+        "Where succeeded jobs' time went: queued, fetch, probe, encode, publish, total "
+        "(an import's download instead of fetch and encode)",
+        PHASE_BUCKETS_S,
+        ("phase", "format"),
+    ),
 }
 
 
@@ -51,7 +64,8 @@ class JobMetrics:
         self._write(lambda pipe: pipe.hincrby(METRICS_KEY, f"{name}|{fmt}", amount))
 
     def observe(self, name: str, fmt: str, value: float) -> None:
-        _, buckets = HISTOGRAMS[name]
+        """Add `value` to histogram `name`; `fmt` holds its label values, comma-separated."""
+        _, buckets, _ = HISTOGRAMS[name]
 
         def write(pipe: Any) -> None:
             for bound in (*buckets, "+Inf"):
@@ -103,8 +117,8 @@ class RedisCollector(Collector):
             yield CounterMetricFamily(
                 f"videoforge_{name}", help_text, value=fields.get(f"{name}|", 0.0)
             )
-        for name, (help_text, buckets) in HISTOGRAMS.items():
-            yield _histogram(name, help_text, buckets, fields)
+        for name, (help_text, buckets, labels) in HISTOGRAMS.items():
+            yield _histogram(name, (help_text, buckets, labels), fields)
 
 
 def _labelled(name: str, help_text: str, label: str, fields: dict[str, float]) -> Any:
@@ -117,11 +131,13 @@ def _labelled(name: str, help_text: str, label: str, fields: dict[str, float]) -
 
 
 def _histogram(
-    name: str, help_text: str, buckets: tuple[float, ...], fields: dict[str, float]
+    name: str, spec: tuple[str, tuple[float, ...], tuple[str, ...]], fields: dict[str, float]
 ) -> HistogramMetricFamily:
-    family = HistogramMetricFamily(f"videoforge_{name}", help_text, labels=["format"])
-    formats = {key.split("|")[1] for key in fields if key.startswith(f"{name}|")}
-    for fmt in sorted(formats):
-        counts = [(str(b), fields.get(f"{name}|{fmt}|{b}", 0.0)) for b in (*buckets, "+Inf")]
-        family.add_metric([fmt], counts, sum_value=fields.get(f"{name}|{fmt}|sum", 0.0))
+    help_text, buckets, labels = spec
+    family = HistogramMetricFamily(f"videoforge_{name}", help_text, labels=list(labels))
+    series = {key.split("|")[1] for key in fields if key.startswith(f"{name}|")}
+    for values in sorted(series):
+        counts = [(str(b), fields.get(f"{name}|{values}|{b}", 0.0)) for b in (*buckets, "+Inf")]
+        sum_value = fields.get(f"{name}|{values}|sum", 0.0)
+        family.add_metric(values.split(","), counts, sum_value=sum_value)
     return family

@@ -87,9 +87,12 @@ class JobStore:
 
     def update(self, task_id: str, lease: str = "", **changes: Any) -> bool:
         """Set some fields of an unfinished record; False (and nothing written) if it is
-        finished, or if `lease` is given and is no longer the job's lease holder."""
-        pairs = stamped_fields(changes)
+        finished, or if `lease` is given and is no longer the job's lease holder. A final
+        state (FAILURE, REVOKED) is written with its `finished_at`, now unless given."""
         state = JobState(changes["state"]) if "state" in changes else None
+        if state and state.is_terminal:
+            changes.setdefault("finished_at", time.time())
+        pairs = stamped_fields(changes)
         keys = (job_key(task_id), ACTIVE_JOBS_KEY, lease_key(task_id), EVENTS_KEY)
         with redis_errors():
             applied = self.client.eval(
@@ -186,12 +189,23 @@ class JobStore:
         task_ids, total = newest_first(self.client, RECENT_JOBS_KEY, offset, limit)
         return self._get_many(task_ids), total
 
-    def commit(self, job: Job, token: str, published_name: str, result: dict[str, Any]) -> bool:
-        """Record SUCCESS and point the job's output at `published_name`, in one step, if
-        `token` still holds the lease; False (nothing written) otherwise."""
+    def commit(
+        self,
+        job: Job,
+        token: str,
+        published_name: str,
+        result: dict[str, Any],
+        *,
+        finished_at: float | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> bool:
+        """Record SUCCESS, when it finished (now unless given) and its timings, and point the
+        job's output at `published_name`, in one step, if `token` still holds the lease;
+        False (nothing written) otherwise."""
         pairs = stamped_fields(
             {"state": JobState.SUCCESS, "result": result, "error": None,
-             "published_name": published_name}
+             "published_name": published_name, "finished_at": finished_at or time.time(),
+             "timings": timings}
         )  # fmt: skip
         keys = (job_key(job.task_id), ACTIVE_JOBS_KEY, lease_key(job.task_id), PUBLISHED_KEY,
                 EVENTS_KEY)  # fmt: skip
