@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 # Browser tests drive Debian's Chromium (Playwright's own browser download fails offline).
 CHROMIUM ?= /usr/bin/chromium
+# The P5 benchmark loads the API with Debian's wrk.
+WRK ?= /usr/bin/wrk
 
 .PHONY: install run test unit e2e screenshots lint format bench soak lock clean
 
@@ -26,6 +28,11 @@ $(CHROMIUM):
 	@test "$$(id -u)" = 0 || { echo "browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; }
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(WRK):
+	@test "$$(id -u)" = 0 || { echo "make bench needs Debian's wrk: sudo apt-get install wrk"; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 
 run: install
 	$(BIN)/videoforge serve
@@ -59,13 +66,9 @@ SEED ?= $(shell date +%s)
 soak: install
 	$(BIN)/python -m tests.soak.chaos --jobs 20 --faults 8 --seed $(SEED)
 
-bench: install
-	$(BIN)/python bench/cli_startup.py
-	$(BIN)/python bench/transcode_overhead.py
-	$(BIN)/python bench/ladder_vs_singles.py
-	$(BIN)/python bench/passthrough_vs_encode.py
-	$(BIN)/python bench/outbox_cost.py
-	$(BIN)/python bench/upload_memory.py
+# Every benchmark, then one table of figures, targets and pass/FAIL (QUICK=1: a fast trial).
+bench: install $(WRK)
+	WRK=$(WRK) $(BIN)/python bench/table.py $(if $(QUICK),--quick)
 
 # requirements.lock: what the images install; requirements-dev.lock: that plus the dev tools.
 lock:

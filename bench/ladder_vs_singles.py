@@ -11,70 +11,50 @@ Runs alternate; the medians and their ratio ladder/singles are printed. Target: 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import make_clip
-from tests.e2e.service import Service
-from videoforge.media.binaries import locate
+from figures import Row, at_most
+from served import serving, timed_jobs
 
+VERYFAST = ("-preset", "veryfast", "-crf", "23")
 RUNGS = ["1920:1080", "1280:720", "640:360"]
+TARGET = 0.80
 
 
-def timed_jobs(client: httpx.Client, file_id: str, bodies: list[dict[str, object]]) -> float:
-    """Submit every body at once; seconds until the last one succeeds."""
-    started = time.perf_counter()
-    tasks = [client.post(f"/videos/transcode/{file_id}", json=body).json()["task_id"]
-             for body in bodies]  # fmt: skip
-    pending = set(tasks)
-    while pending:
-        for task_id in list(pending):
-            state = client.get(f"/videos/task/{task_id}").json()["state"]
-            if state == "FAILURE":
-                raise SystemExit(f"job {task_id} failed")
-            if state == "SUCCESS":
-                pending.discard(task_id)
-        time.sleep(0.05)
-    return time.perf_counter() - started
+def measure(runs: int, seconds: int) -> float:
+    """Print the runs; the ratio of the medians, ladder/singles."""
+    ladder: list[dict[str, Any]] = [{"format": "hls", "renditions": RUNGS}]
+    singles: list[dict[str, Any]] = [{"format": "hls", "renditions": [r]} for r in RUNGS]
+    with serving("1920x1080", seconds, VERYFAST, WORKER_CONCURRENCY="1") as setup:
+        timed_jobs(setup.client, setup.file_id, singles[-1:])  # warm-up
+        ladder_s, singles_s = [], []
+        for _ in range(runs):
+            ladder_s.append(timed_jobs(setup.client, setup.file_id, ladder))
+            singles_s.append(timed_jobs(setup.client, setup.file_id, singles))
+    one, three = statistics.median(ladder_s), statistics.median(singles_s)
+    print(f"P2: {seconds} s 1920x1080 30 fps -> HLS fMP4 rungs {', '.join(RUNGS)}, 1 worker slot")
+    print(f"one 3-rung ladder job:   {one:6.2f} s   runs {[round(s, 2) for s in ladder_s]}")
+    print(f"three 1-rung jobs:       {three:6.2f} s   runs {[round(s, 2) for s in singles_s]}")
+    print(f"P2 ratio ladder/singles: {one / three:6.3f}   (target <= {TARGET})")
+    return one / three
+
+
+def rows(quick: bool) -> list[Row]:
+    ratio = measure(runs=1, seconds=4) if quick else measure(runs=2, seconds=10)
+    return [at_most("P2 ladder job / three single jobs", ratio, TARGET)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--seconds", type=int, default=10, help="length of the clip")
     args = parser.parse_args()
-    binaries = locate(os.environ.get("FFMPEG_PATH"), os.environ.get("FFPROBE_PATH"))
-    ladder: list[dict[str, object]] = [{"format": "hls", "renditions": RUNGS}]
-    singles: list[dict[str, object]] = [{"format": "hls", "renditions": [r]} for r in RUNGS]
-    with tempfile.TemporaryDirectory(prefix="vf-bench-") as scratch:
-        root = Path(scratch)
-        clip = make_clip(binaries, root / "src.mp4", "1920x1080", 10,
-                         extra=("-preset", "veryfast", "-crf", "23"))  # fmt: skip
-        service = Service(root / "serve", WORKER_CONCURRENCY="1").start()
-        try:
-            with httpx.Client(base_url=service.url, timeout=120) as client:
-                with clip.open("rb") as handle:
-                    upload = client.post("/videos/upload", files={"file": handle}).json()
-                file_id = upload["file_id"]
-                timed_jobs(client, file_id, singles[-1:])  # warm-up
-                ladder_s, singles_s = [], []
-                for _ in range(args.runs):
-                    ladder_s.append(timed_jobs(client, file_id, ladder))
-                    singles_s.append(timed_jobs(client, file_id, singles))
-        finally:
-            service.stop()
-    one, three = statistics.median(ladder_s), statistics.median(singles_s)
-    print(f"clip: 10 s 1920x1080 30 fps -> HLS fMP4 rungs {', '.join(RUNGS)}, 1 worker slot")
-    print(f"one 3-rung ladder job:   {one:6.2f} s   runs {[round(s, 2) for s in ladder_s]}")
-    print(f"three 1-rung jobs:       {three:6.2f} s   runs {[round(s, 2) for s in singles_s]}")
-    print(f"P2 ratio ladder/singles: {one / three:6.3f}   (target <= 0.80)")
+    measure(args.runs, args.seconds)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import Row
 
 from videoforge.jobs.names import EVENTS_KEY, job_key
 from videoforge.jobs.records import stamped_fields
@@ -30,10 +35,8 @@ from videoforge.runtime.wiring import redis_client
 ROUNDS = 5
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writes", type=int, default=2000)
-    args = parser.parse_args()
+def measure(writes: int) -> float:
+    """Print the cost per write both ways; the ratio outbox/bare."""
     with tempfile.TemporaryDirectory() as folder:
         server = EmbeddedValkey(Path(folder))
         client = redis_client(server.start())
@@ -44,17 +47,29 @@ def main() -> None:
             jobs.update("bench", state=JobState.STARTED)
             bare, outbox = [], []
             for _ in range(ROUNDS):  # interleaved, so a busy moment hits both alike
-                bare.append(_timed(lambda n: _hset(client, n), args.writes))
-                outbox.append(_timed(lambda n: _update(jobs, n), args.writes))
+                bare.append(_timed(lambda n: _hset(client, n), writes))
+                outbox.append(_timed(lambda n: _update(jobs, n), writes))
             events = client.xlen(EVENTS_KEY)
         finally:
             client.close()
             server.stop()
     base, with_events = statistics.median(bare), statistics.median(outbox)
-    print(f"progress writes, median of {ROUNDS} rounds of {args.writes}")
+    print(f"progress writes, median of {ROUNDS} rounds of {writes}")
     print(f"bare HSET                     {1e6 * base:7.1f} us/write")
     print(f"update + event (outbox)       {1e6 * with_events:7.1f} us/write   "
           f"{with_events / base:4.2f}x bare   ({events} events written)")  # fmt: skip
+    return with_events / base
+
+
+def rows(quick: bool) -> list[Row]:
+    ratio = measure(writes=500 if quick else 2000)
+    return [Row("outbox cost: update+event / bare HSET", f"{ratio:.2f}x", "(reported)", None)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writes", type=int, default=2000)
+    measure(parser.parse_args().writes)
 
 
 def _progress(n: int) -> Progress:
