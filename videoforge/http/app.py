@@ -38,6 +38,7 @@ from videoforge.http.deps import authorize
 from videoforge.http.feed import ChangeFeed
 from videoforge.http.schemas import ErrorBody
 from videoforge.jobs.metrics import RedisCollector
+from videoforge.jobs.reads import AsyncJobReads
 from videoforge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         if dispatcher:
             dispatcher.start()
         app.state.feed = ChangeFeed(services.engine.jobs.client)  # wakes event streams
+        # Status polls read on this loop (no thread each); without a URL, on threads.
+        url = services.engine.settings.redis_url
+        app.state.job_reads = AsyncJobReads.from_url(url) if url else None
         app.state.feed.start(asyncio.get_running_loop())
         tus_sweep = asyncio.create_task(tus.sweep_forever(services))  # expired tus uploads
         yield
         tus_sweep.cancel()
+        if app.state.job_reads:
+            await app.state.job_reads.close()
         await run_in_threadpool(app.state.feed.stop)
         if dispatcher:
             await run_in_threadpool(dispatcher.stop)

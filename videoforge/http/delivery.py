@@ -16,7 +16,7 @@ from videoforge.errors import NotFound, VideoforgeError
 from videoforge.http.deps import (
     ERRORS,
     ServicesDep,
-    authorize,
+    check_key,
     chunks_in_storage_threads,
     in_storage_threads,
 )
@@ -77,7 +77,7 @@ def allow(request: Request, services: ServicesDep, scopes: tuple[str, ...]) -> i
     for scope in scopes:
         if signature_ok(key, scope, query.get("exp"), query.get("sig")):
             return int(query["exp"])
-    authorize(request, services)
+    check_key(request, services)
     return int(time.time()) + services.engine.settings.signed_url_ttl_s
 
 

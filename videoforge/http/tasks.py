@@ -29,6 +29,7 @@ from videoforge.http.feed import ChangeFeed, until_changed
 from videoforge.http.orders import TranscodeRequest, TranscodeResponse
 from videoforge.http.presets import resolve_order
 from videoforge.http.schemas import TaskPage, TaskStatus
+from videoforge.jobs.reads import AsyncJobReads
 from videoforge.models import Job, JobState
 from videoforge.submit import submit_transcode
 
@@ -77,9 +78,18 @@ async def transcode(
 
 
 @router.get("/task/{task_id}", response_model=TaskStatus)
-def task_status(task_id: str, services: ServicesDep) -> JSONResponse:
+async def task_status(task_id: str, request: Request) -> JSONResponse:
     """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
-    return JSONResponse(task_body(services, services.engine.jobs.get(task_id)))
+    # The most frequent request: one HGETALL on this loop, no thread, no storage call.
+    services: Services = request.app.state.services
+    reads: AsyncJobReads | None = request.app.state.job_reads
+    if reads is None:
+        job = await run_in_threadpool(services.engine.jobs.get, task_id)
+    else:
+        job = await reads.get(task_id)
+    if job.state is JobState.PENDING:  # its place in line reads the queue (cached for 1 s)
+        return JSONResponse(await run_in_threadpool(task_body, services, job))
+    return JSONResponse(task_body(services, job))
 
 
 @router.post("/task/{task_id}/cancel", response_model=TaskStatus)

@@ -15,6 +15,7 @@ from videoforge.auth import KeyStore, keys_required
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine, Services
 from videoforge.errors import SigningKeyMissing, StartupError, TransientError, VideoforgeError
+from videoforge.jobs import reads
 from videoforge.jobs.broker import celery_client
 from videoforge.jobs.celery_executor import CeleryExecutor
 from videoforge.jobs.executor import Executor
@@ -58,7 +59,10 @@ def require_redis(settings: Settings) -> Settings:
 def redis_client(url: str) -> redis.Redis:
     """A client with timeouts, so a dead Redis fails calls instead of hanging them."""
     return redis.Redis.from_url(
-        url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
+        url,
+        socket_timeout=reads.SOCKET_TIMEOUT_S,
+        socket_connect_timeout=reads.CONNECT_TIMEOUT_S,
+        health_check_interval=reads.HEALTH_CHECK_INTERVAL_S,
     )
 
 

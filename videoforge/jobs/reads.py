@@ -1,0 +1,45 @@
+"""The job read the API does on its event loop: a record in one HGETALL on an asyncio Redis
+client. Status polls are the API's most frequent request; a thread per poll (the sync
+client) cost more than the read itself."""
+
+from __future__ import annotations
+
+import redis.asyncio
+
+from videoforge.errors import NotFound
+from videoforge.jobs.names import MAX_TASK_ID_CHARS, job_key
+from videoforge.jobs.records import decode, redis_errors
+from videoforge.models import Job
+
+# For every Redis client (runtime.wiring's too): a dead Redis fails calls, never hangs them.
+SOCKET_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5
+HEALTH_CHECK_INTERVAL_S = 30
+
+
+class AsyncJobReads:
+    """`await reads.get(task_id)`: as JobStore.get, without a thread."""
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self.client = client
+
+    @classmethod
+    def from_url(cls, url: str) -> AsyncJobReads:
+        """A client of its own; made inside the event loop that will use it."""
+        return cls(redis.asyncio.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S,
+            health_check_interval=HEALTH_CHECK_INTERVAL_S,
+        ))  # fmt: skip
+
+    async def get(self, task_id: str) -> Job:
+        """The record of a job; NotFound if there is none, TransientError if Redis is away."""
+        if len(task_id) > MAX_TASK_ID_CHARS:  # never a key we made; not echoed back either
+            raise NotFound("no such task")
+        with redis_errors():
+            raw = await self.client.hgetall(job_key(task_id))
+        if not raw:
+            raise NotFound(f"no task {task_id}")
+        return decode(raw)
+
+    async def close(self) -> None:
+        await self.client.aclose()
