@@ -46,7 +46,9 @@ def serving(
         service = Service(root / "serve", **env).start()
         try:
             with httpx.Client(base_url=service.url, timeout=120) as client:
-                yield Served(root, clip, service.url, client, upload(client, clip))
+                file_id = upload(client, clip)
+                settle(client, file_id)
+                yield Served(root, clip, service.url, client, file_id)
         finally:
             service.stop()
 
@@ -64,6 +66,13 @@ def upload(client: httpx.Client, clip: Path) -> str:
         raise SystemExit(f"upload answered {answer.status_code}: {answer.text[:300]}")
     file_id: str = answer.json()["file_id"]
     return file_id
+
+
+def settle(client: httpx.Client, file_id: str) -> None:
+    """Wait until the upload's own background work (its storyboard) is done, so that it
+    does not run inside a later measurement. Asking for it queues it at once."""
+    while client.get(f"/videos/{file_id}/storyboard.json").status_code == 202:
+        time.sleep(POLL_S)
 
 
 def submit(client: httpx.Client, file_id: str, body: dict[str, Any]) -> str:

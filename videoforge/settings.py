@@ -168,8 +168,8 @@ class Settings(BaseSettings):
     )
     storyboards: bool = Field(
         default=True,
-        description="Have a worker make each upload's storyboard right away (false: when "
-        "first asked for)",
+        description="Have a worker make each upload's storyboard 10 s after it, behind "
+        "queued jobs (false: when first asked for)",
     )
     webhook_allow_private: bool = Field(
         default=False,

@@ -37,20 +37,20 @@ def test_each_priority_waits_in_its_own_list_and_positions_count_higher_ones_fir
     try:
         for name, task_id in sent.items():
             send_job(app, task_id, name.rstrip("12"))
-        send_storyboard(app, "some-file")  # queued after the normal job, at normal
+        send_storyboard(app, "some-file")  # behind every job: sent last, at low
     finally:
         app.close()
-    assert queues.depths(client) == {"high": 1, "normal": 2, "low": 2}
-    assert [client.llen(name) for name in queues.queue_lists()] == [1, 2, 2]
+    assert queues.depths(client) == {"high": 1, "normal": 1, "low": 3}
+    assert [client.llen(name) for name in queues.queue_lists()] == [1, 1, 3]
     place = {name: queues.queue_position(client, task_id, name.rstrip("12"))
              for name, task_id in sent.items()}  # fmt: skip
-    assert place == {"high": 1, "normal": 2, "low1": 4, "low2": 5}
+    assert place == {"high": 1, "normal": 2, "low1": 3, "low2": 4}
     assert queues.queue_position(client, "never-sent", "high") is None
     # The reaper looks in every list for jobs that seem lost.
     present = broker_messages(client, QUEUE)
     assert present({*sent.values(), "never-sent"}) == set(sent.values())
     _, depths, _ = JobMetrics(client, QUEUE).snapshot()
-    assert depths == {"high": 1, "normal": 2, "low": 2}
+    assert depths == {"high": 1, "normal": 1, "low": 3}
 
 
 def test_a_position_is_found_past_the_first_page(

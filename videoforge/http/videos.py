@@ -34,6 +34,11 @@ from videoforge.http.schemas import (
 from videoforge.http.uploads import receive_upload
 from videoforge.models import Job, JobKind, JobState, OutputFormat, SourceFile
 
+# A new file's storyboard waits this long, behind every queued job: an application usually
+# asks for a transcode right after its upload, and that should start first on an idle
+# worker (a storyboard of a 20 s 1080p source takes a worker slot for 1.5 to 3 s).
+STORYBOARD_DELAY_S = 10.0
+
 router = APIRouter(
     prefix="/videos", tags=["files"], responses=ERRORS, dependencies=[Depends(authorize)]
 )
@@ -87,7 +92,9 @@ async def list_accepted(
         raise
     await run_in_threadpool(services.engine.metrics.count, "upload_bytes", "", size_bytes)
     if services.engine.settings.storyboards:  # made by a worker (seek-bar previews)
-        await run_in_threadpool(services.executor.make_storyboard, source.file_id)
+        await run_in_threadpool(
+            services.executor.make_storyboard, source.file_id, STORYBOARD_DELAY_S
+        )
 
 
 @router.get("", response_model=FilePage)

@@ -55,7 +55,10 @@ def send_job(app: Celery, task_id: str, priority: str = "normal") -> None:
     app.send_task(TASK_NAME, args=[task_id], task_id=task_id, priority=priority_number(priority))
 
 
-def send_storyboard(app: Celery, file_id: str) -> None:
-    """Queue a file's storyboard: idempotent, so a duplicate message costs only a check."""
-    # Explicit: a message without a priority would go to kombu's 0, the high jobs' list.
-    app.send_task(STORYBOARD_TASK_NAME, args=[file_id], priority=priority_number("normal"))
+def send_storyboard(app: Celery, file_id: str, delay_s: float = 0.0) -> None:
+    """Queue a file's storyboard: idempotent, so a duplicate message costs only a check.
+    Behind every waiting job (low priority), and not before `delay_s` from now."""
+    # Explicit: a message without a priority would go to kombu's 0, the high jobs' list. A
+    # countdown is held by the worker that takes it, without holding one of its job slots.
+    app.send_task(STORYBOARD_TASK_NAME, args=[file_id], priority=priority_number("low"),
+                  countdown=delay_s or None)  # fmt: skip

@@ -50,9 +50,9 @@ class CeleryExecutor:
             # The broker's address stays in the log, not in what users read.
             raise TransientError("could not queue the job: the broker is unavailable") from exc
 
-    def make_storyboard(self, file_id: str) -> None:
+    def make_storyboard(self, file_id: str, delay_s: float = 0.0) -> None:
         try:
-            send_storyboard(self.app, file_id)
+            send_storyboard(self.app, file_id, delay_s)
         except Exception as exc:  # the upload stands; the storyboard's GET asks again
             log.warning("could not queue the storyboard of %s: %s", file_id, exc)
 

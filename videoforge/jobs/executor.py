@@ -15,8 +15,9 @@ class Executor(Protocol):
     def queue_position(self, task_id: str, priority: str) -> int | None:
         """Where a queued job stands, 1 = next to start; None when it is not waiting."""
 
-    def make_storyboard(self, file_id: str) -> None:
-        """Queue a file's storyboard, best effort (a GET asks again if it is lost)."""
+    def make_storyboard(self, file_id: str, delay_s: float = 0.0) -> None:
+        """Queue a file's storyboard, best effort (a GET asks again if it is lost), to start
+        no sooner than `delay_s` from now."""
 
     def has_live_worker(self) -> bool:
         """True when something is ready to run jobs."""

@@ -7,6 +7,7 @@ import itertools
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from videoforge import workspace
@@ -78,18 +79,26 @@ class InlineExecutor:
             log.exception("task %s could not be run", task_id)
             return
         if retry is not None:
-            timer = threading.Timer(retry.delay_s, self._resubmit, args=(task_id,))
-            timer.daemon = True
+            self._later(retry.delay_s, lambda: self.submit(task_id, self._priority_of(task_id)))
+
+    def _later(self, delay_s: float, call: Callable[[], None]) -> None:
+        """Call `call` on a timer thread after `delay_s`; close() cancels what is pending."""
+
+        def fire() -> None:
             with self._lock:
-                self._timers.add(timer)
-            timer.start()
+                self._timers = {t for t in self._timers if t.is_alive()}
+            call()
 
-    def _resubmit(self, task_id: str) -> None:
+        timer = threading.Timer(delay_s, fire)
+        timer.daemon = True
         with self._lock:
-            self._timers = {t for t in self._timers if t.is_alive()}
-        self.submit(task_id, self._priority_of(task_id))
+            self._timers.add(timer)
+        timer.start()
 
-    def make_storyboard(self, file_id: str) -> None:
+    def make_storyboard(self, file_id: str, delay_s: float = 0.0) -> None:
+        if delay_s > 0:
+            self._later(delay_s, lambda: self.make_storyboard(file_id))
+            return
         with self._lock:
             if not self._stop.is_set():
                 self.pool.submit(storyboard_task, self.engine, file_id)
