@@ -63,8 +63,8 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     _check_disk(engine, job, workdir)
     with clock.phase("fetch"):
         engine.storage.fetch_file(source_key(job.file_id), source)
-    with clock.phase("probe"):
-        media = sources.probe_checked(engine, source)
+    with clock.phase("probe"):  # no ffprobe: the upload's probe is in the file's record
+        media = sources.stored_media(engine, job.file_id)
     stem = Path(attempt_name(job.output_name, attempt_tag)).stem
     duration_s = job.clip.duration_s if job.clip else media.duration_s
     outdir = workdir / OUT_DIR

@@ -93,8 +93,7 @@ def _keep(
 
 
 def probe_checked(engine: Engine, path: Path) -> MediaInfo:
-    """Probe a local file under the input rules: at upload, and again before every encode
-    (rules may have tightened since, and the stored bytes are what gets decoded)."""
+    """Probe a local file under the input rules, when it is received."""
     media = run.probe_media(engine.binaries, path, engine.settings.max_input_pixels)
     probe.check_limits(media, input_limits(engine.settings))
     return media
@@ -108,6 +107,15 @@ def input_limits(settings: Settings) -> probe.InputLimits:
         max_fps=settings.max_input_fps,
         max_streams=settings.max_input_streams,
     )
+
+
+def stored_media(engine: Engine, file_id: str) -> MediaInfo:
+    """What the file's probe found when it was received (kept in its record, and stored
+    objects never change), checked against today's input rules: they may have tightened
+    since. An encode also passes ffmpeg the pixel limit and the formats allowed."""
+    media = lookup(engine, file_id).media
+    probe.check_limits(media, input_limits(engine.settings))
+    return media
 
 
 def lookup(engine: Engine, file_id: str) -> SourceFile:

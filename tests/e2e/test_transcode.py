@@ -166,7 +166,8 @@ def test_corrupt_source_fails_with_a_reason_and_no_retry(
     service: Service, client: httpx.Client, clips: dict[str, Path]
 ) -> None:
     body = upload(client, clips["wide"], "broken.mp4")
-    # Damage the stored bytes after acceptance: the worker's own probe must catch it.
+    # Damage the stored bytes after acceptance (storage never does; a disk might): the worker
+    # trusts the upload's probe, so the encode itself fails, in FFmpeg's words, at once.
     source = service.data_dir / "objects" / "sources" / body["file_id"] / "source"
     source.write_bytes(b"\0" * 4096)
     task = transcode(client, body["file_id"], "1280:720", "mp4")
@@ -174,7 +175,7 @@ def test_corrupt_source_fails_with_a_reason_and_no_retry(
     assert final["state"] == "FAILURE"
     assert final["status"] == "failed"
     assert final["attempts"] == 1
-    assert "not a readable video" in final["error"]
+    assert "Invalid data found when processing input" in final["error"]
     assert "Traceback" not in final["error"]
     assert "RETRY" not in {s["state"] for s in seen}
     assert client.get(f"/videos/stream/{task['output_name']}").status_code == 404

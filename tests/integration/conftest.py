@@ -16,8 +16,9 @@ from videoforge.errors import TransientError
 from videoforge.jobs.metrics import JobMetrics
 from videoforge.jobs.names import QUEUE
 from videoforge.jobs.store import JobStore
+from videoforge.media import run
 from videoforge.media.binaries import FFmpegBinaries
-from videoforge.models import Job, OutputFormat
+from videoforge.models import Job, OutputFormat, SourceFile
 from videoforge.runtime.valkey import EmbeddedValkey
 from videoforge.runtime.wiring import redis_client
 from videoforge.settings import Settings
@@ -82,7 +83,10 @@ def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> Iterato
         storage = FlakyStorage(settings.data_dir / "objects", failures)
         file_id = uuid.uuid4().hex
         LocalStorage.put_file(storage, source_key(file_id), clips[clip])
-        storage.put_bytes(meta_key(file_id), json.dumps({}).encode())
+        # The file's record, as an upload keeps it: a worker reads what the source is there.
+        record = SourceFile(file_id, f"{file_id}.mp4", f"{clip}.mp4", source_key(file_id),
+                            run.probe_media(binaries, clips[clip]), time.time())  # fmt: skip
+        storage.put_bytes(meta_key(file_id), json.dumps(record.to_dict()).encode())
         metrics = JobMetrics(client, queue_name=QUEUE)
         engine = Engine(settings, storage, JobStore(client), binaries, metrics)
         job = Job(
