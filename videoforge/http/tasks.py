@@ -4,8 +4,8 @@ job's live updates as Server-Sent Events."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
@@ -36,8 +36,8 @@ from videoforge.submit import submit_transcode
 # A stream ends after this long even if its job has not (one stuck PENDING, say); browsers
 # reconnect, the page and the CLI poll. Nothing is held open forever.
 EVENT_STREAM_MAX_S = 600
-# Streams read Redis on at most this many threads of their own, so that while Redis stalls,
-# open streams cannot take the threads every other route needs.
+# Without an asyncio reader, streams read Redis on at most this many threads of their own, so
+# that while Redis stalls, open streams cannot take the threads every other route needs.
 EVENT_READ_THREADS = 8
 # A browser's EventSource reconnects after this long if the stream breaks.
 EVENT_RETRY_MS = 2000
@@ -82,14 +82,15 @@ async def task_status(task_id: str, request: Request) -> JSONResponse:
     """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
     # The most frequent request: one HGETALL on this loop, no thread, no storage call.
     services: Services = request.app.state.services
-    reads: AsyncJobReads | None = request.app.state.job_reads
-    if reads is None:
-        job = await run_in_threadpool(services.engine.jobs.get, task_id)
-    else:
-        job = await reads.get(task_id)
-    if job.state is JobState.PENDING:  # its place in line reads the queue (cached for 1 s)
-        return JSONResponse(await run_in_threadpool(task_body, services, job))
-    return JSONResponse(task_body(services, job))
+    return JSONResponse(await status_body(services, await read_job(request, task_id)))
+
+
+async def status_body(services: Services, job: Job) -> dict[str, Any]:
+    """The job as the API shows it; on a thread only for a queued job, whose place in line
+    reads the queue (cached for 1 s)."""
+    if job.state is JobState.PENDING:
+        return await run_in_threadpool(task_body, services, job)
+    return task_body(services, job)
 
 
 @router.post("/task/{task_id}/cancel", response_model=TaskStatus)
@@ -113,9 +114,21 @@ def list_tasks(services: ServicesDep, limit: Limit = 20, offset: Offset = 0) -> 
     return JSONResponse({"items": items, "total": total, "offset": offset, "limit": limit})
 
 
-async def existing_job(task_id: str, services: ServicesDep) -> Job:
+async def read_job(
+    request: Request, task_id: str, limiter: anyio.CapacityLimiter | None = None
+) -> Job:
+    """A job's record: on this loop (one HGETALL, asyncio Redis) when the app has a reader,
+    else on a thread (at most `limiter`'s many at once)."""
+    reads: AsyncJobReads | None = request.app.state.job_reads
+    if reads is not None:
+        return await reads.get(task_id)
+    jobs = request.app.state.services.engine.jobs
+    return await anyio.to_thread.run_sync(jobs.get, task_id, limiter=limiter)
+
+
+async def existing_job(task_id: str, request: Request) -> Job:
     """The job named in the path; unknown ids get a 404 before any stream starts."""
-    return await run_in_threadpool(services.engine.jobs.get, task_id)
+    return await read_job(request, task_id)
 
 
 @events_router.get("/task/{task_id}/events", response_class=EventSourceResponse)
@@ -125,20 +138,24 @@ async def task_events(
     """`status` events, each the job as GET /videos/task/{task_id} shows it, whenever it
     changes, until it ends (or for EVENT_STREAM_MAX_S; clients then reconnect or poll).
     Comments keep quiet streams open."""
-    reads: anyio.CapacityLimiter = request.app.state.event_reads
-    async for event in job_events(services, job, reads, request.app.state.feed):
+    limiter: anyio.CapacityLimiter = request.app.state.event_reads
+
+    async def read(task_id: str) -> Job:
+        return await read_job(request, task_id, limiter)
+
+    async for event in job_events(services, job, read, request.app.state.feed):
         yield event
 
 
 async def job_events(
-    services: Services, job: Job, reads: anyio.CapacityLimiter, feed: ChangeFeed
+    services: Services, job: Job, read: Callable[[str], Awaitable[Job]], feed: ChangeFeed
 ) -> AsyncIterator[ServerSentEvent]:
     """The events of one stream: the job whenever it changes, until it ends or time is up."""
     shown: tuple[JobState, float, int | None] | None = None
     deadline = time.monotonic() + EVENT_STREAM_MAX_S
     async with feed.watching(job.task_id) as changed:
         while time.monotonic() < deadline:
-            body = await run_in_threadpool(task_body, services, job)
+            body = await status_body(services, job)
             if (job.state, job.updated_at, body.get("queue_position")) != shown:
                 retry_ms = EVENT_RETRY_MS if shown is None else None  # said once is enough
                 shown = (job.state, job.updated_at, body.get("queue_position"))
@@ -148,8 +165,7 @@ async def job_events(
             await until_changed(changed)
             changed.clear()  # before the read: a change from now on wakes the next wait
             try:
-                job = await anyio.to_thread.run_sync(services.engine.jobs.get, job.task_id,
-                                                     limiter=reads)  # fmt: skip
+                job = await read(job.task_id)
             except TransientError:
                 continue  # Redis is restarting: the stream waits, as a poller would
             except VideoforgeError as exc:  # the job was deleted with its file
