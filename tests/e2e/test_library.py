@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from tests.e2e.service import Service, transcode, upload, wait_for
 
 TERMINAL = {"SUCCESS", "FAILURE", "REVOKED"}
+BURST = 150  # more than the API's Redis connections for reads (jobs.reads.MAX_CONNECTIONS)
 
 
 def read_events(client: httpx.Client, task_id: str) -> tuple[httpx.Headers, list[dict[str, Any]]]:
@@ -56,6 +58,27 @@ def test_events_of_a_finished_job_are_one_event(
 ) -> None:
     _, statuses = read_events(client, finished["mp4"]["task_id"])
     assert [s["state"] for s in statuses] == ["SUCCESS"]
+
+
+def test_many_streams_opened_at_once_are_all_answered(
+    service: Service, finished: dict[str, Any]
+) -> None:
+    """A burst of event streams (a page of watchers reconnecting) waits for the API's Redis
+    connections instead of failing: every one answers 200 with its status."""
+    task_id = finished["mp4"]["task_id"]
+
+    async def one(client: httpx.AsyncClient) -> tuple[int, str]:
+        async with client.stream("GET", f"/videos/task/{task_id}/events") as response:
+            return response.status_code, (await response.aread()).decode()
+
+    async def burst() -> list[tuple[int, str]]:
+        limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=service.url, limits=limits, timeout=120) as client:
+            return await asyncio.gather(*(one(client) for _ in range(BURST)))
+
+    answers = asyncio.run(burst())
+    assert sorted({status for status, _ in answers}) == [200]
+    assert all("event: status" in body and '"SUCCESS"' in body for _, body in answers)
 
 
 def test_events_of_an_unknown_task_are_a_404(client: httpx.Client) -> None:

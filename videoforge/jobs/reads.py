@@ -15,6 +15,7 @@ from videoforge.models import Job
 SOCKET_TIMEOUT_S = 10
 CONNECT_TIMEOUT_S = 5
 HEALTH_CHECK_INTERVAL_S = 30
+MAX_CONNECTIONS = 32
 
 
 class AsyncJobReads:
@@ -25,11 +26,15 @@ class AsyncJobReads:
 
     @classmethod
     def from_url(cls, url: str) -> AsyncJobReads:
-        """A client of its own; made inside the event loop that will use it."""
-        return cls(redis.asyncio.Redis.from_url(
-            url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S,
+        """A client of its own; made inside the event loop that will use it. At most
+        MAX_CONNECTIONS reads at once: a burst (hundreds of event streams opening) waits for
+        a connection instead of failing (the default pool raises "Too many connections")."""
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S,
+            socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S,
             health_check_interval=HEALTH_CHECK_INTERVAL_S,
-        ))  # fmt: skip
+        )  # fmt: skip
+        return cls(redis.asyncio.Redis(connection_pool=pool))
 
     async def get(self, task_id: str) -> Job:
         """The record of a job; NotFound if there is none, TransientError if Redis is away."""
