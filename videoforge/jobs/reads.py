@@ -5,6 +5,8 @@ client) cost more than the read itself."""
 from __future__ import annotations
 
 import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from videoforge.errors import NotFound
 from videoforge.jobs.names import MAX_TASK_ID_CHARS, job_key
@@ -16,6 +18,7 @@ SOCKET_TIMEOUT_S = 10
 CONNECT_TIMEOUT_S = 5
 HEALTH_CHECK_INTERVAL_S = 30
 MAX_CONNECTIONS = 32
+RETRIES = 4
 
 
 class AsyncJobReads:
@@ -33,6 +36,10 @@ class AsyncJobReads:
             url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_S,
             socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=CONNECT_TIMEOUT_S,
             health_check_interval=HEALTH_CHECK_INTERVAL_S,
+            # After a Redis restart every pooled connection is dead, and this pool (unlike
+            # the sync one) does not notice before using one: a read reconnects and tries
+            # again, for about a second, before it is a 503.
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), RETRIES),
         )  # fmt: skip
         return cls(redis.asyncio.Redis(connection_pool=pool))
 
@@ -47,4 +54,5 @@ class AsyncJobReads:
         return decode(raw)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        # The pool was given, not made, by the client: it is closed only when asked.
+        await self.client.aclose(close_connection_pool=True)
