@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, CDPSession, Page
 
-from tests.e2e.browser import DONE_S, Watched, assert_plays, browser, open_page, playwright
+from tests.e2e.browser import (
+    Watched,
+    assert_plays,
+    browser,
+    open_page,
+    playwright,
+    wait_until_done,
+)
 from tests.e2e.link import Link, link_to
 from tests.e2e.service import Service
 from tests.origin import Origin, Route, origin
@@ -102,12 +109,7 @@ def resumed_at_bytes(page: Page) -> int:
 
 
 def wait_until_played(page: Page) -> None:
-    page.wait_for_function(
-        "() => document.querySelector('#transcode-progress').value === 100"
-        " || !document.querySelector('#error').hidden",
-        timeout=DONE_S * 1000,
-    )
-    assert page.locator("#error").is_hidden(), page.text_content("#error")
+    wait_until_done(page)
     assert_plays(page)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tusclient import client as tus
 from tests.conftest import make_clip
 from tests.e2e import tus_calls
 from tests.e2e.service import Service, transcode, wait_success
+from tests.integration.conftest import wait_until
 from videoforge.client import resumable
 from videoforge.client.api import Client
 from videoforge.media.binaries import FFmpegBinaries
@@ -31,15 +31,6 @@ def big_clip(tmp_path_factory: pytest.TempPathFactory, binaries: FFmpegBinaries)
                      extra=("-b:v", "12M"))  # fmt: skip
     assert path.stat().st_size > 7 * MIB
     return path
-
-
-def wait_until(condition: object, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not true within {timeout_s} s")
 
 
 def test_tuspy_stops_part_way_a_new_client_resumes_and_the_file_transcodes(
@@ -102,7 +93,7 @@ def test_two_writers_at_once_one_wins_the_other_gets_409(
     writer = threading.Thread(target=first_writer)
     writer.start()
     try:
-        wait_until(lambda: staged.exists() and staged.stat().st_size >= 1000)
+        wait_until(lambda: staged.exists() and staged.stat().st_size >= 1000, "bytes staged")
         second = tus_calls.patch(client, location, 0, data)
         assert second.status_code == 409, second.text
         assert "another request is writing" in second.json()["detail"]
@@ -161,8 +152,8 @@ def test_a_dropped_connection_keeps_what_arrived(
         raw.sendall(head.encode() + data[:half])
         # The server has the bytes once it writes them: wait for that, then hang up.
         staged = service.data_dir / "tus" / f"{location.rsplit('/', 1)[1]}.part"
-        wait_until(lambda: staged.stat().st_size == half)
-    wait_until(lambda: tus_calls.offset(client, location) > 0)
+        wait_until(lambda: staged.stat().st_size == half, "half the file staged")
+    wait_until(lambda: tus_calls.offset(client, location) > 0, "the kept offset")
     assert tus_calls.offset(client, location) == half
     rest = tus_calls.patch(client, location, half, data[half:])
     assert rest.status_code == 204, rest.text
