@@ -1,8 +1,8 @@
 """P5's baseline: a bare FastAPI app with one `async def` route at the path of a task status,
 answering a fixed JSON body (a real task status, read from a file), served by uvicorn in one
-process exactly as `videoforge serve` serves its API (videoforge/runtime/serve.py: the same
-uvicorn.Config, default loop and HTTP implementation, its access log going through the same
-logging set-up).
+process exactly as `videoforge serve` serves its API (videoforge/runtime/serve.py's
+uvicorn_config and settle_heap: the same loop, HTTP implementation and collector settings, its
+access log going through the same logging set-up).
 
     python bench/bare_app.py --port 8100 --body status.json
 """
@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from videoforge.runtime.logs import configure_logging
+from videoforge.runtime.serve import settle_heap, uvicorn_config
 from videoforge.runtime.wiring import load_settings
 
 
@@ -40,9 +41,8 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings)
     app = create_app(json.loads(args.body.read_text()))
-    config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_config=None,
-                            timeout_graceful_shutdown=5)  # fmt: skip
-    uvicorn.Server(config).run()
+    settle_heap()
+    uvicorn.Server(uvicorn_config(app, "127.0.0.1", args.port)).run()
 
 
 if __name__ == "__main__":

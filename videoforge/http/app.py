@@ -86,6 +86,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     security.install(app, settings)
     # Tasks before files: `/videos/tasks` would otherwise match `/videos/{file_id}`.
+    app.include_router(tasks.status_router)
     app.include_router(tasks.router)
     app.include_router(tasks.events_router)
     app.include_router(tus.router)

@@ -27,6 +27,7 @@ from videoforge.http.deps import (
 )
 from videoforge.http.feed import ChangeFeed, until_changed
 from videoforge.http.orders import TranscodeRequest, TranscodeResponse
+from videoforge.http.plain import PlainRoute
 from videoforge.http.presets import resolve_order
 from videoforge.http.schemas import TaskPage, TaskStatus
 from videoforge.jobs.reads import AsyncJobReads
@@ -45,6 +46,9 @@ ERRORS_TEXT = {401: "No or wrong API key", 404: "No such task", 503: "Job store 
 
 router = APIRouter(
     prefix="/videos", tags=["tasks"], responses=ERRORS, dependencies=[Depends(authorize)]
+)
+status_router = APIRouter(
+    prefix="/videos", tags=["tasks"], responses=ERRORS, route_class=PlainRoute
 )
 # Errors before a stream starts are JSON; FastAPI would document them as event streams.
 _JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
@@ -77,10 +81,12 @@ async def transcode(
     )
 
 
-@router.get("/task/{task_id}", response_model=TaskStatus)
+@status_router.get("/task/{task_id}", response_model=TaskStatus)
 async def task_status(task_id: str, request: Request) -> JSONResponse:
     """A job's state; PROGRESS carries percent, fps, speed and ETA. Unknown ids are 404."""
-    # The most frequent request: one HGETALL on this loop, no thread, no storage call.
+    # The most frequent request: one HGETALL on this loop, no thread, no storage call, no
+    # dependency solving (a PlainRoute: the key is checked here).
+    await authorize(request)
     services: Services = request.app.state.services
     return JSONResponse(await status_body(services, await read_job(request, task_id)))
 

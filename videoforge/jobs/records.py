@@ -3,6 +3,7 @@ decoded back into `Job`; Redis failures as TransientError. Shared by every Redis
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -83,11 +84,20 @@ def encode(job: Job) -> dict[Any, Any]:
     return {name: json.dumps(plain(value)) for name, value in fields.items()}
 
 
+# Field names as text, decoded once per process (a record has about 30 of them).
+_field_name = functools.lru_cache(maxsize=1024)(decoded)
+_JOB_FIELDS = frozenset(Job.__dataclass_fields__)
+
+
 def decode(raw: dict[Any, Any]) -> Job:
     # Every value is a JSON text: parsed as one array, in one call (status polls decode a
     # record each; one call per field cost more than the Redis read).
-    values = json.loads(b"[" + b",".join(map(_as_bytes, raw.values())) + b"]")
-    data = {decoded(key): value for key, value in zip(raw, values, strict=True)}
+    try:
+        joined = b",".join(raw.values())
+    except TypeError:  # a client made with decode_responses
+        joined = b",".join(map(_as_bytes, raw.values()))
+    values = json.loads(b"[" + joined + b"]")
+    data = dict(zip(map(_field_name, raw), values, strict=True))
     progress = data.get("progress")
     data["progress"] = Progress(**progress) if progress else None
     data["state"] = JobState(data["state"])
@@ -102,5 +112,6 @@ def decode(raw: dict[Any, Any]) -> Job:
     if "width" not in data:  # a record from before the planned size was stored in it
         parsed = parse_output_name(data["output_name"])
         data["width"], data["height"] = (parsed.width, parsed.height) if parsed else (0, 0)
-    known = Job.__dataclass_fields__
-    return Job(**{name: value for name, value in data.items() if name in known})
+    for name in data.keys() - _JOB_FIELDS:  # written by a newer version: not ours to show
+        del data[name]
+    return Job(**data)

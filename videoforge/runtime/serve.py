@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+from typing import Any
 
 import uvicorn
 
@@ -19,6 +21,10 @@ from videoforge.runtime.wiring import build_services, find_binaries
 from videoforge.settings import ExecutorKind, Settings
 
 log = logging.getLogger(__name__)
+
+# Allocations between collections of the youngest generation (CPython's default: 700).
+# A request allocates a few hundred containers, nearly all freed by reference counting.
+GC_YOUNG_THRESHOLD = 10_000
 
 WORKER_STOP_GRACE_S = 30.0
 
@@ -127,11 +133,31 @@ def run_api(settings: Settings) -> None:
         signal.signal(signum, _note_signal)
     # Built before serving so a configuration error is one line, not a lifespan traceback.
     app = create_app(settings, build_services(settings))
-    config = uvicorn.Config(
+    settle_heap()
+    uvicorn.Server(uvicorn_config(app, settings.host, settings.port)).run()
+
+
+def settle_heap() -> None:
+    """Keep the cyclic garbage collector off the start-up heap. Once the app is built, the
+    process holds about 100,000 long-lived objects (FastAPI, pydantic, Celery), and every
+    older-generation pass walked them all while requests waited: at 64 busy connections
+    on the status route, 2,100 req/s with p99 100 ms; frozen, with a larger youngest
+    generation, 3,600 req/s with p99 27 ms."""
+    gc.collect()
+    gc.freeze()  # what exists now is never collected again: it lives as long as the process
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+
+
+def uvicorn_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """How the API is served (bench/bare_app.py serves its baseline the same way)."""
+    return uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
+        host=host,
+        port=port,
+        log_config=None,  # runtime.logs set logging up
         timeout_graceful_shutdown=5,
+        # asyncio's own loop, not uvloop: under 64 busy connections uvloop served about as
+        # many requests but left some waiting: p99 150 ms and a 370 ms worst against
+        # asyncio's 13 and 16 ms, measured on a bare ASGI app spending 150 µs a request.
+        loop="asyncio",
     )
-    uvicorn.Server(config).run()
