@@ -3,10 +3,9 @@ publish. This is the only place that knows the order of those steps."""
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +14,19 @@ from typing import Any
 from videoforge import sources, workspace
 from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
-from videoforge.jobs.lease import Guard
+from videoforge.jobs.lease import Guard, LeaseLost
+from videoforge.jobs.progress_writer import progress_writer
 from videoforge.jobs.timings import PhaseClock
 from videoforge.media import command, ladder_encode, packaging, passthrough, run
 from videoforge.media import manifests as manifests_reader
 from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
-from videoforge.media.progress import ProgressParser
-from videoforge.models import Job, JobState, MediaInfo, OutputFormat, Progress, SegmentFormat
+from videoforge.models import Job, MediaInfo, OutputFormat, SegmentFormat
 from videoforge.outputs import attempt_name, publish
-from videoforge.storage import source_key
+from videoforge.segments.live import LivePublisher
+from videoforge.segments.playlist import segment_packets_argv
+from videoforge.segments.resume import LivePlan, live_plan, publishes_live
+from videoforge.storage import output_key, source_key
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,6 @@ OnLine = Callable[[str], None]
 # An attempt's scratch dir: the fetched source, and what is published from OUT_DIR.
 SOURCE_FILE = "source"
 OUT_DIR = "out"
-PROGRESS_WRITE_INTERVAL_S = 1.0
 # Room for the input, the output and ffmpeg's own files, relative to the input's size.
 DISK_NEED_FACTOR = 3
 
@@ -69,16 +70,24 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     duration_s = job.clip.duration_s if job.clip else media.duration_s
     outdir = workdir / OUT_DIR
     outdir.mkdir()
-    on_progress = _progress_writer(job.task_id, duration_s, engine, guard)
+    on_progress = progress_writer(job.task_id, duration_s, engine.jobs, guard)
     with clock.phase("probe"):  # the keyframe check reads the source like a probe
         copy = _passthrough(job, media, source, engine)
-    encode = Encode(job, media, workdir, stem, engine, on_progress, copy)
+    live = None
+    if publishes_live(job):  # published as it is made; resumed after what is published
+        read = _segment_packets(engine, workdir)
+        live = live_plan(job, engine.storage, stem, can_resume=not copy.video, read_packets=read)
+        stem = live.stem
+    encode = Encode(job, media, workdir, stem, engine, on_progress, copy, guard, live)
     with clock.phase("encode"):
         main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
     encode_s = clock.durations_s["encode"]
     guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
     with clock.phase("publish"):
-        keys, size_bytes = publish(outdir, main_name, engine.storage)
+        if live is None:
+            keys, size_bytes = publish(outdir, main_name, engine.storage)
+        else:
+            keys, size_bytes = facts.pop("published")
     result = {
         "status": "completed",
         "output_name": job.output_name,
@@ -135,11 +144,13 @@ class Encode:
     engine: Engine
     on_progress: OnLine
     copy: Copy
+    guard: Guard
+    live: LivePlan | None = None
 
 
 def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
     job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
-    settings = engine.settings
+    settings, resume = engine.settings, e.live.resume if e.live else None
     plan = command.EncodePlan(
         input_path=workdir / SOURCE_FILE,
         stem=stem,
@@ -155,10 +166,48 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
         copy_video=copy.video,
         copy_audio=copy.audio,
         encoding=Encoding.of(job.encoding),
+        start_number=resume.index if resume else 0,
+        resume_s=resume.start_s if resume else 0.0,
+        resume_audio_s=resume.audio_start_s if resume else None,
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
-    _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
-    return plan.output_name, {}
+    if e.live is None:
+        _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
+        return plan.output_name, {}
+    publisher = LivePublisher(workdir / OUT_DIR, plan.output_name, engine.storage,
+                              _going_live(e, plan.output_name), e.live.earlier,
+                              e.live.earlier_size_bytes)  # fmt: skip
+    with publisher:
+        _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
+    resumed_from_s = e.live.resume.start_s if e.live.resume else 0.0
+    return plan.output_name, {"published": publisher.finish(), "resumed_from_s": resumed_from_s}
+
+
+def _segment_packets(engine: Engine, workdir: Path) -> Callable[[str], dict[str, Any]]:
+    def read(name: str) -> dict[str, Any]:
+        path = workdir / name
+        engine.storage.fetch_file(output_key(name), path)
+        argv = segment_packets_argv(engine.binaries.ffprobe, str(path))
+        packets: dict[str, Any] = json.loads(run.run_ffprobe(argv, engine.binaries))
+        path.unlink()
+        return packets
+
+    return read
+
+
+def _going_live(e: Encode, playlist_name: str) -> Callable[[int], None]:
+    """After each playlist write: the attempt must still hold the job; the first time, the
+    record points the job's output at the playlist and says it is playable."""
+    live = False
+
+    def on_published(_segments: int) -> None:
+        nonlocal live
+        e.guard.check(force=True)
+        if not live and not e.engine.jobs.go_live(e.job, e.guard.beat.token, playlist_name):
+            raise LeaseLost
+        live = True
+
+    return on_published
 
 
 def _encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
@@ -240,26 +289,3 @@ def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:
     if free < need:
         # Another worker, or this one later, may have the room: worth a retry.
         raise TransientError(f"not enough disk space on this worker ({free} free, {need} needed)")
-
-
-def _progress_writer(task_id: str, duration_s: float, engine: Engine, guard: Guard) -> OnLine:
-    parser = ProgressParser(duration_s)
-    last_write = 0.0
-
-    def on_line(line: str) -> None:
-        nonlocal last_write
-        guard.check()  # raising here unwinds through media.run, which kills ffmpeg's group
-        snapshot: Progress | None = parser.feed(line)
-        now = time.monotonic()
-        if snapshot is None or now - last_write < PROGRESS_WRITE_INTERVAL_S:
-            return
-        if snapshot.percent >= 100:
-            # ffmpeg's last block: the encode is done but publishing is not, and a PROGRESS
-            # record at 100% would tell clients the job is finished. SUCCESS says that.
-            return
-        last_write = now
-        # Progress is best effort: a Redis blip must not cost the transcode.
-        with contextlib.suppress(TransientError):
-            engine.jobs.update(task_id, state=JobState.PROGRESS, progress=snapshot)
-
-    return on_line

@@ -221,8 +221,11 @@ class Job:
     error: str | None = None
     worker: str | None = None
     # The attempt-specific name the SUCCESS record points to (see outputs.attempt_name);
-    # None before SUCCESS, and for records from before attempts had their own names.
+    # None before SUCCESS, and for records from before attempts had their own names. An
+    # HLS output published as it is made (segments.live) is pointed to from its first
+    # segment on, and `playable` is then true; a later attempt resumes after its segments.
     published_name: str | None = None
+    playable: bool = False
     # When a RETRY is due (epoch seconds): past it, the reaper knows the retry was lost.
     retry_at: float | None = None
     created_at: float = 0.0

@@ -23,6 +23,7 @@ from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, Leas
 from videoforge.jobs.timings import job_timings
 from videoforge.models import Job, JobKind, JobState
 from videoforge.runtime import logs
+from videoforge.segments.resume import remove_partial
 from videoforge.storage import discard
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,8 @@ def _counted(
         )
         raise
     except Cancelled:
-        log.info("task %s cancelled; ffmpeg stopped, nothing published", task_id)
+        log.info("task %s cancelled; ffmpeg stopped", task_id)
+        remove_partial(engine.jobs, engine.storage, task_id)
     except LeaseLost:
         log.warning("task %s: lease lost, another attempt owns the job; nothing written", task_id)
     except engine.timeout_errors:
@@ -147,6 +149,7 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         if job.kind is JobKind.IMPORT:  # the file it listed goes too
             SourceCatalog(engine.jobs.client).remove(job.file_id)
         discard(engine.storage, outcome.keys)
+        remove_partial(engine.jobs, engine.storage, job.task_id)  # cancelled: the rest too
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
@@ -203,3 +206,4 @@ def _fail(job: Job, engine: Engine, reason: str, token: str = "") -> None:
         return
     log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
     engine.metrics.count("jobs_failed", _label(job))
+    remove_partial(engine.jobs, engine.storage, job.task_id)

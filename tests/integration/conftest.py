@@ -65,6 +65,14 @@ def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def jobs(valkey: str) -> Iterator[JobStore]:
+    """A job store on the module's Valkey."""
+    client = redis_client(valkey)
+    yield JobStore(client)
+    client.close()
+
+
+@pytest.fixture
 def engine_for(valkey: str, tmp_path: Path, binaries: FFmpegBinaries) -> Iterator[EngineFactory]:
     clips = {
         "short": make_clip(binaries, tmp_path / "clip.mp4", "320x240", 2),

@@ -4,7 +4,6 @@ real Valkey."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,14 +11,6 @@ from videoforge.jobs.names import job_key
 from videoforge.jobs.records import encode
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, OutputFormat
-from videoforge.runtime.wiring import redis_client
-
-
-@pytest.fixture
-def jobs(valkey: str) -> Iterator[JobStore]:
-    client = redis_client(valkey)
-    yield JobStore(client)
-    client.close()
 
 
 def created(jobs: JobStore) -> Job:

@@ -152,7 +152,11 @@ def test_hls(has_audio: bool) -> None:
     argv = transcode_argv(FFMPEG, make_plan(OutputFormat.HLS, has_audio))
     assert option(argv, "-c:v") == "libx264"
     assert option(argv, "-hls_time") == "6"
-    assert option(argv, "-hls_playlist_type") == "vod"
+    # FFmpeg's own playlist lists only complete segments; the worker writes the one served.
+    assert option(argv, "-hls_playlist_type") == "event"
+    assert option(argv, "-start_number") == "0"
+    assert option(argv, "-output_ts_offset") == "10.000000"  # every run's timeline alike
+    assert argv.count("-i") == 1 and "-ss" not in argv
     assert option(argv, "-hls_segment_type") == "mpegts"
     assert option(argv, "-hls_flags") == "independent_segments"
     assert option(argv, "-hls_segment_filename") == "f00d_1280x720_abcdef012345_%05d.ts"
@@ -187,6 +191,6 @@ def test_a_clip_seeks_and_limits_the_input_before_opening_it() -> None:
     argv = transcode_argv(FFMPEG, make_plan(OutputFormat.MP4, clip=Clip(1.5, 4.25)))
     at = argv.index("-i")
     # Input options (before -i): exact cuts of audio and video together.
-    assert argv[at - 4 : at] == ["-ss", "1.500", "-t", "2.750"]
+    assert argv[at - 4 : at] == ["-ss", "1.500000", "-t", "2.750000"]
     assert argv.count("-ss") == 1 and argv.count("-t") == 1
     assert "-ss" not in transcode_argv(FFMPEG, make_plan(OutputFormat.MP4))

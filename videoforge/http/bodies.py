@@ -31,6 +31,8 @@ def task_body(services: Services, job: Job) -> dict[str, Any]:
     # and so does queue_position (null unless queued, or when not in the queue's lists), and
     # started_at and finished_at (null until then).
     shown = {key: value for key, value in body.items() if value is not None or key in ALWAYS}
+    if body["playable"]:  # the public name: the live playlist now, the finished one later
+        shown["stream_url"] = stream_url(services, job.output_name)
     queued = job.state is JobState.PENDING
     return {**shown, "queue_position": _queue_position(services, job) if queued else None}
 
@@ -102,6 +104,7 @@ def task_status(job: Job) -> TaskStatus:
         start_s=job.clip.start_s if job.clip else None,
         end_s=job.clip.end_s if job.clip else None,
         attempts=job.attempts,
+        playable=_playable(job),
         progress=_progress(job),
         result=job.result if job.state is JobState.SUCCESS else None,
         error=job.error if job.state in STATES_WITH_ERROR else None,
@@ -115,6 +118,14 @@ def task_status(job: Job) -> TaskStatus:
         finished_at=job.finished_at,
         timings=job.timings,
     )
+
+
+def _playable(job: Job) -> bool:
+    if job.kind is not JobKind.TRANSCODE:
+        return False
+    if job.state is JobState.SUCCESS:
+        return True
+    return job.playable and job.state not in (JobState.FAILURE, JobState.REVOKED)
 
 
 def _status(job: Job) -> str:

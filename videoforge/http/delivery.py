@@ -105,7 +105,7 @@ def _rewritten_manifest(
     text = b"".join(storage.read(key)).decode()
     is_mpd = filename.endswith(".mpd")
     body = rewrite_mpd(text, rewrite) if is_mpd else rewrite_playlist(text, rewrite)
-    headers = {"cache-control": "private"}
+    headers = {"cache-control": "private, no-cache"}  # a playlist grows while its job runs
     if disposition:
         headers["content-disposition"] = disposition
     return Response(body, media_type=_media_type(filename), headers=headers)
@@ -154,14 +154,16 @@ def _serve(
         return RedirectResponse(url, status_code=307)
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
+    # Bytes that needed a key or a signature are for this client's cache only.
+    scope = "public" if expires is None else "private"
     headers = {
         "accept-ranges": "bytes",
         "content-length": str(max(0, end - start + 1)),
-        # Names are unique per job and objects never change once published. Bytes that
-        # needed a key or a signature are for this client's cache only, not shared ones.
-        "cache-control": f"{'public' if expires is None else 'private'}, max-age=31536000, "
-        "immutable",
-    }
+        # Media objects never change once published (names are unique per job). A playlist
+        # does: it grows while its job runs, and its public name moves to the finished one.
+        "cache-control": f"{scope}, no-cache" if filename.endswith(MANIFEST_EXTENSIONS)
+        else f"{scope}, max-age=31536000, immutable",
+    }  # fmt: skip
     if byte_range:
         headers["content-range"] = f"bytes {start}-{end}/{size}"
     if disposition:

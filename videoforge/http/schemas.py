@@ -92,6 +92,14 @@ class TaskStatus(BaseModel):
     start_s: float | None = Field(default=None, description="A clip's start in the source")
     end_s: float | None = Field(default=None, description="A clip's end in the source")
     attempts: int
+    playable: bool = Field(
+        default=False,
+        description="True once the output can be played: an HLS output from its first "
+        "published segment on (its playlist grows while the job runs), any output at SUCCESS",
+    )
+    stream_url: str | None = Field(
+        default=None, description="Where to play the output from, while it is playable"
+    )
     progress: ProgressBody | None = None
     result: dict[str, Any] | None = None
     error: str | None = None

@@ -32,6 +32,7 @@ from videoforge.http.presets import resolve_order
 from videoforge.http.schemas import TaskPage, TaskStatus
 from videoforge.jobs.reads import AsyncJobReads
 from videoforge.models import Job, JobState
+from videoforge.segments.resume import remove_partial
 from videoforge.submit import submit_transcode
 
 # A stream ends after this long even if its job has not (one stuck PENDING, say); browsers
@@ -109,6 +110,9 @@ def cancel_task(task_id: str, services: ServicesDep) -> JSONResponse:
         state = jobs.state(task_id)
         if state is not JobState.REVOKED:
             raise Conflict(f"task {task_id} already ended: {state}")
+    # A running attempt removes what it published when it sees the cancel; one waiting for
+    # its next attempt has nobody else to do it.
+    remove_partial(jobs, services.engine.storage, task_id)
     return JSONResponse(task_body(services, jobs.get(task_id)))
 
 

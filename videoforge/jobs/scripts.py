@@ -55,22 +55,40 @@ for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
 end
 return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 """
-# SUCCESS and the output it points to, in one step, only by the attempt holding the lease
-# (ARGV[1]): a late attempt can neither commit over the winner nor be pointed to.
-COMMIT_IF_HELD = (
-    EMIT
-    + f"""
+# Returns 0 (nothing written) unless the record KEYS[1] exists and is unfinished.
+UNFINISHED_OR_NOTHING = f"""
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 for _, done in ipairs({{{", ".join(repr(t) for t in TERMINAL_JSON)}}}) do
   if state == done then return 0 end
 end
+"""
+# SUCCESS and the output it points to, in one step, only by the attempt holding the lease
+# (ARGV[1]): a late attempt can neither commit over the winner nor be pointed to.
+COMMIT_IF_HELD = (
+    EMIT
+    + UNFINISHED_OR_NOTHING
+    + """
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('SREM', KEYS[2], ARGV[2])
 -- An import publishes no output: it has no name to point from.
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[4], ARGV[3], ARGV[4]) end
 emit(KEYS[5], 'job.succeeded', ARGV[2], ARGV[5], KEYS[1])
+return 1
+"""
+)
+# A job whose output is published as it is made (segments.live) points its public name at
+# it from the first segment on: only while the attempt (ARGV[1]) holds the lease and the
+# job is unfinished. The change is in the feed, so event streams show `playable` at once.
+GO_LIVE_IF_HELD = (
+    EMIT
+    + UNFINISHED_OR_NOTHING
+    + """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+emit(KEYS[4], 'job.progress', ARGV[2], ARGV[5], KEYS[1])
 return 1
 """
 )

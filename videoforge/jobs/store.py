@@ -37,6 +37,7 @@ from videoforge.jobs.scripts import (
     COMMIT_IF_HELD,
     COUNT_IF_ACTIVE,
     CREATE_IF_OPEN,
+    GO_LIVE_IF_HELD,
     RELEASE_IF_HELD,
     RENEW_IF_HELD,
     REQUEUE_IF_UNCHANGED,
@@ -215,6 +216,23 @@ class JobStore:
                 token, job.task_id, job.output_name, published_name, time.time(), *pairs,
             )  # fmt: skip
         return int(committed) == 1
+
+    def go_live(self, job: Job, token: str, published_name: str) -> bool:
+        """Point the job's output at `published_name` while it is still being made, and
+        mark the job playable, if `token` holds the lease; False (nothing written) if not."""
+        pairs = stamped_fields({"published_name": published_name, "playable": True})
+        keys = (job_key(job.task_id), lease_key(job.task_id), PUBLISHED_KEY, EVENTS_KEY)
+        with redis_errors():
+            done = self.client.eval(
+                GO_LIVE_IF_HELD, len(keys), *keys,
+                token, job.task_id, job.output_name, published_name, time.time(), *pairs,
+            )  # fmt: skip
+        return int(done) == 1
+
+    def forget_published(self, output_name: str) -> None:
+        """The output is gone (a live one of a job that failed or was cancelled)."""
+        with redis_errors():
+            self.client.hdel(PUBLISHED_KEY, output_name)
 
     def published_name(self, output_name: str) -> str | None:
         """The attempt-specific name a finished output was published under, if recorded."""

@@ -11,6 +11,13 @@ from videoforge.media.probe import INPUT_GUARDS
 from videoforge.models import Clip, OutputFormat
 
 HLS_SEGMENT_S = 6
+# Under half a frame at any rate we accept (see _window).
+RESUME_EARLY_S = 0.001
+# HLS timestamps start this far in, in every run: a first run's decode timestamps would
+# otherwise start below zero (B-frames), and the muxer would shift that run's timeline and
+# not a resumed one's, which starts later. Players take the first timestamp as it comes.
+HLS_TIMELINE_START_S = 10.0
+
 KEYFRAME_INTERVAL_S = 2  # divides HLS_SEGMENT_S, so every segment starts on a keyframe
 AAC_AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
 # The VBV buffer under a maxrate: two seconds at maxrate, one keyframe interval.
@@ -45,6 +52,13 @@ class EncodePlan:
     copy_audio: bool = False
     # The job's own encoder settings (a preset's); empty: the format's defaults.
     encoding: Encoding = field(default_factory=Encoding)
+    # HLS resumed after `start_number` published segments that end at `resume_s` on the
+    # output's timeline (segments.playlist.resume_at): only the rest is encoded.
+    start_number: int = 0
+    resume_s: float = 0.0
+    # Where its audio goes on (the published audio ends a little before resume_s); None:
+    # with the video.
+    resume_audio_s: float | None = None
 
     @property
     def output_name(self) -> str:
@@ -54,7 +68,8 @@ class EncodePlan:
 def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     """The whole ffmpeg command for one plan."""
     return [
-        *input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip),
+        *input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, plan.resume_s),
+        *_audio_input(plan),
         *_maps(plan),
         *([] if plan.copy_video else ["-vf", _video_filter(plan)]),
         *_codecs(plan),
@@ -64,7 +79,7 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
 
 
 def input_argv(
-    ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None
+    ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None, resume_s: float = 0
 ) -> list[str]:
     """Everything before the outputs: quiet, machine-readable progress, the guarded input
     (only the clip's part of it, when there is one)."""
@@ -85,19 +100,41 @@ def input_argv(
         # A second guard against decompression bombs: the decoder refuses bigger frames.
         "-max_pixels",
         str(max_pixels),
-        *_window(clip),
+        *_window(clip, resume_s),
         "-i",
         f"file:{input_path}",
     ]
 
 
-def _window(clip: Clip | None) -> list[str]:
-    if clip is None:
+def _window(clip: Clip | None, resume_s: float = 0) -> list[str]:
+    if clip is None and not resume_s:
         return []
     # As input options: ffmpeg seeks to the keyframe before start_s, then decodes and drops
     # frames up to it, so a re-encode starts on the exact frame, and audio and video are
     # cut at the same time. Output timestamps start at 0, so the keyframe clock does too.
-    return ["-ss", f"{clip.start_s:.3f}", "-t", f"{clip.duration_s:.3f}"]
+    # A resume starts RESUME_EARLY_S before its segment's first frame: that frame's time is
+    # summed from rounded durations, and a seek past it by a microsecond would drop it.
+    start_s = (clip.start_s if clip else 0) + max(0.0, resume_s - RESUME_EARLY_S * bool(resume_s))
+    window = ["-ss", f"{start_s:.6f}"]
+    if clip is not None:
+        window += ["-t", f"{clip.duration_s - max(0.0, start_s - clip.start_s):.6f}"]
+    return window
+
+
+def _audio_input(plan: EncodePlan) -> list[str]:
+    """A resumed run reads its audio from a second input of the same file, seeked to where
+    the published audio ends and placed that far from the video's first frame (_codecs),
+    so the two runs' audio meets with no gap: only the encoder's priming frame overlaps."""
+    if plan.resume_audio_s is None or not plan.has_audio or plan.copy_audio:
+        return []
+    clip_start_s = plan.clip.start_s if plan.clip else 0.0
+    return [
+        *INPUT_GUARDS,
+        "-ss", f"{clip_start_s + plan.resume_audio_s:.6f}",
+        *(["-t", f"{plan.clip.end_s - clip_start_s - plan.resume_audio_s:.6f}"] if plan.clip
+          else []),
+        "-i", f"file:{plan.input_path}",
+    ]  # fmt: skip
 
 
 def threads_argv(threads: int) -> list[str]:
@@ -109,7 +146,9 @@ def _maps(plan: EncodePlan) -> list[str]:
     # the muxers (webm above all) refuse the output.
     maps = ["-map", plan.prep.video_map]
     if plan.has_audio:
-        maps += ["-map", plan.prep.audio_map]
+        # A resumed run's audio comes from its second input (see _audio_input).
+        second = _audio_input(plan) != []
+        maps += ["-map", "1" + plan.prep.audio_map[1:] if second else plan.prep.audio_map]
     return [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
 
 
@@ -167,6 +206,10 @@ def _codecs(plan: EncodePlan) -> list[str]:
     if plan.copy_video:
         # The source's own packets: HLS segments are then cut on its keyframes.
         video = ["-c:v", "copy"]
+    if _audio_input(plan):
+        # -itsoffset on the second input is undone by the seek; a filter's shift is not.
+        shift_s = (plan.resume_audio_s or 0.0) - plan.resume_s
+        audio = ["-af", f"asetpts=PTS{shift_s:+.6f}/TB", *audio]
     if plan.copy_audio:
         audio = ["-c:a", "copy"]
     return video + (audio if plan.has_audio else ["-an"])
@@ -178,12 +221,18 @@ def _muxer(plan: EncodePlan) -> list[str]:
         return ["-movflags", "+faststart", "-f", "mp4", plan.output_name]
     if plan.format is OutputFormat.WEBM:
         return ["-f", "webm", plan.output_name]
+    # A resumed run's timestamps go on from where the published segments end.
+    offset_s = HLS_TIMELINE_START_S + plan.resume_s
     return [
+        "-output_ts_offset", f"{offset_s:.6f}",
         "-f", "hls",
         "-hls_time", str(HLS_SEGMENT_S),
-        "-hls_playlist_type", "vod",
+        # EVENT: FFmpeg rewrites its playlist after each segment, listing only complete ones;
+        # the worker publishes them as they appear (segments.live) and writes its own.
+        "-hls_playlist_type", "event",
         "-hls_segment_type", "mpegts",
         "-hls_flags", "independent_segments",
+        "-start_number", str(plan.start_number),
         "-hls_segment_filename", f"{plan.stem}_%05d.ts",
         plan.output_name,
     ]  # fmt: skip

@@ -1,0 +1,87 @@
+"""What an attempt of a single-rendition HLS job continues: the segments earlier attempts
+published (their playlist, named by the record) and where the rest starts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from videoforge.errors import NotFound, VideoforgeError
+from videoforge.jobs.store import JobStore
+from videoforge.models import Job, JobState, OutputFormat
+from videoforge.outputs import remove_output
+from videoforge.segments.playlist import (
+    ResumeAt,
+    Segment,
+    audio_end_s,
+    listed_segments,
+    resume_at,
+    with_audio_start,
+)
+from videoforge.storage import Storage, output_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    """How an attempt publishes as it encodes: under `stem` (the first attempt's, when it
+    resumes), after `earlier` segments that end at `resume.start_s`."""
+
+    stem: str
+    earlier: list[Segment] = field(default_factory=list)
+    resume: ResumeAt | None = None
+    earlier_size_bytes: int = 0
+
+
+def publishes_live(job: Job) -> bool:
+    """Single-rendition HLS is published as it is made (ladders are packaged at the end)."""
+    return job.format is OutputFormat.HLS and not job.renditions
+
+
+# A published segment's packets, as segment_packets_argv's JSON (the attempt fetches the
+# segment to its scratch dir and runs ffprobe).
+ReadPackets = Callable[[str], dict[str, Any]]
+
+
+def live_plan(
+    job: Job, storage: Storage, own_stem: str, can_resume: bool, read_packets: ReadPackets
+) -> LivePlan:
+    """Resume after what earlier attempts published when there is an unbroken run of it and
+    `can_resume` (a copied video is cut on the source's keyframes, not on our clock);
+    otherwise start over under this attempt's own stem."""
+    if not (can_resume and job.playable and job.published_name):
+        return LivePlan(own_stem)
+    try:
+        text = b"".join(storage.read(output_key(job.published_name))).decode()
+    except NotFound:
+        return LivePlan(own_stem)
+    earlier = listed_segments(text)
+    resume = resume_at(earlier)
+    if resume is None:
+        return LivePlan(own_stem)
+    last = earlier[-1]
+    audio_s = audio_end_s(read_packets(last.uri), resume.start_s - last.duration_s)
+    resume = with_audio_start(resume, audio_s)
+    size = sum(storage.size(output_key(segment.uri)) for segment in earlier)
+    log.info("task %s resumes after %d published segments (video at %.3f s, audio at %s s)",
+             job.task_id, resume.index, resume.start_s, resume.audio_start_s)  # fmt: skip
+    return LivePlan(Path(job.published_name).stem, earlier, resume, size)
+
+
+def remove_partial(jobs: JobStore, storage: Storage, task_id: str) -> bool:
+    """A job that ended in FAILURE or REVOKED leaves no output behind: what its attempts
+    published as they went is removed, and its name points nowhere. True if it had some."""
+    try:
+        job = jobs.get(task_id)
+    except VideoforgeError:  # deleted meanwhile, or Redis away: the orphan sweep has it
+        return False
+    if job.state not in (JobState.FAILURE, JobState.REVOKED) or not job.published_name:
+        return False
+    remove_output(storage, job.published_name)
+    jobs.forget_published(job.output_name)
+    log.info("task %s ended %s: its partial output is removed", task_id, job.state.value)
+    return True
