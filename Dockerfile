@@ -13,7 +13,7 @@ WORKDIR /app
 
 COPY requirements.lock ./
 RUN pip install --no-cache-dir uv==0.13.9 \
- && uv pip install --system --no-cache -r requirements.lock
+ && uv pip install --system --no-cache --compile-bytecode -r requirements.lock
 
 COPY pyproject.toml README.md ./
 COPY videoforge ./videoforge

@@ -16,7 +16,9 @@ install: $(STAMP) $(NODE_STAMP)
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
+	# Bytecode compiled now: uv does not by default, and where PYTHONDONTWRITEBYTECODE is set
+	# every start would compile every module again (the CLI took 0.83 s instead of 0.36).
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --config-settings editable_mode=compat -e .
 	touch $(STAMP)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cli_startup
+import first_segment
 import ladder_vs_singles
 import outbox_cost
 import passthrough_vs_encode
@@ -30,6 +31,7 @@ BENCHMARKS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("CLI start-up", cli_startup.rows),
     ("P1 transcode overhead", transcode_overhead.rows),
     ("P2 ladder against singles", ladder_vs_singles.rows),
+    ("P3 first segment", first_segment.rows),
     ("P4 upload memory", upload_memory.rows),
     ("P5 task status requests", status_rps.rows),
     ("P6 start latency", start_latency.rows),

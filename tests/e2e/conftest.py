@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import make_clip
 from tests.e2e.ladder_jobs import full_dash, full_hls, ladder_sources, ladders
 from tests.e2e.service import Service, transcode, upload, wait_for
+from videoforge.media.binaries import FFmpegBinaries
 
 # The ladder jobs the test_ladder_* modules share, exposed here once so that each runs once.
 __all__ = ["full_dash", "full_hls", "ladder_sources", "ladders"]  # fixtures, used by name
@@ -69,3 +71,9 @@ def long_hls(service: Service, uploaded: dict[str, dict[str, Any]]) -> dict[str,
     with service.client() as http:
         task = transcode(http, uploaded["long"]["file_id"], "640:360", "hls")
         return wait_for(http, task["task_id"], timeout_s=180)[0]
+
+
+@pytest.fixture(scope="session")
+def minute_clip(tmp_path_factory: pytest.TempPathFactory, binaries: FFmpegBinaries) -> Path:
+    """60 s of 720p test pattern (a frame counter in the picture) with a tone."""
+    return make_clip(binaries, tmp_path_factory.mktemp("minute") / "minute.mp4", "1280x720", 60)

@@ -5,21 +5,15 @@ published segment, into one continuous stream with every frame."""
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import signal
-import statistics
-import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import m3u8
-import pytest
 
-from tests.conftest import make_clip
+from tests.e2e.continuity import check_continuous, join_segments
 from tests.e2e.service import (
     Service,
     alive,
@@ -31,14 +25,6 @@ from tests.e2e.service import (
     wait_for,
 )
 from videoforge.media.binaries import FFmpegBinaries
-
-FPS = 30
-
-
-@pytest.fixture(scope="module")
-def minute_clip(tmp_path_factory: pytest.TempPathFactory, binaries: FFmpegBinaries) -> Path:
-    """60 s of 720p test pattern (a frame counter in the picture) with a tone."""
-    return make_clip(binaries, tmp_path_factory.mktemp("minute") / "minute.mp4", "1280x720", 60)
 
 
 def playlist(client: httpx.Client, url: str) -> m3u8.M3U8:
@@ -120,47 +106,12 @@ def test_a_worker_killed_mid_job_resumes_after_the_last_published_segment(
             assert all(s["playable"] for s in seen)
             resumed_s = final["result"]["resumed_from_s"]
             assert resumed_s >= 24, final["result"]
-            joined = tmp_path / "joined.ts"
-            done = playlist(client, url)
-            with joined.open("wb") as out:
-                for segment in done.segments:
-                    answer = client.get(f"/videos/stream/{segment.uri}")
-                    assert answer.status_code == 200
-                    out.write(answer.content)
+            done = join_segments(client, url, tmp_path / "joined.ts")
     finally:
         service.stop()
     assert done.is_endlist and done.playlist_type == "vod"
     assert len({segment.uri.rsplit("_", 1)[0] for segment in done.segments}) == 1  # one stem
-    check_continuous(binaries, joined, resumed_s)
-
-
-def packets(binaries: FFmpegBinaries, path: Path, stream: str) -> list[float]:
-    """Presentation times of a stream's packets, in the order they are stored."""
-    argv = [binaries.ffprobe, "-v", "error", "-select_streams", stream, "-show_entries",
-            "packet=pts_time", "-of", "json", str(path)]  # fmt: skip
-    out = subprocess.run(argv, check=True, capture_output=True, env=binaries.process_env).stdout
-    found: list[dict[str, Any]] = json.loads(out)["packets"]
-    return [float(p["pts_time"]) for p in found]
-
-
-def check_continuous(binaries: FFmpegBinaries, joined: Path, resumed_s: float) -> None:
-    """Every frame of 60 s at 30 fps, one frame apart throughout (across the joint too), and
-    audio with no gap, and no overlap but the resumed encoder's priming frame, which lies
-    exactly on the last published one."""
-    video = sorted(packets(binaries, joined, "v:0"))  # stored in decoding order
-    assert len(video) == 60 * FPS
-    steps = [b - a for a, b in itertools.pairwise(video)]
-    assert max(steps) < 1.5 / FPS and min(steps) > 0.5 / FPS, (min(steps), max(steps))
-    audio = packets(binaries, joined, "a:0")
-    steps = [b - a for a, b in itertools.pairwise(audio)]
-    frame_s = statistics.median(steps)  # 1024 samples
-    assert max(steps) < 1.01 * frame_s and min(steps) > -0.001, (min(steps), max(steps))
-    assert sum(step < 0.5 * frame_s for step in steps) == 1  # the priming frame
-    audio_span = audio[-1] + frame_s - audio[0]
-    video_span = video[-1] + 1 / FPS - video[0]
-    assert abs(audio_span - video_span) < 0.1, (audio_span, video_span)
-    joint = min(range(len(video)), key=lambda i: abs(video[i] - video[0] - resumed_s))
-    assert abs(video[joint] - video[0] - resumed_s) < 1 / FPS  # the joint is where it says
+    check_continuous(binaries, tmp_path / "joined.ts", 60, resumed_s)
 
 
 def test_a_cancelled_job_leaves_nothing_of_what_it_published(

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.topology.cluster import Role, SeaweedS3, cluster_env, wait_for_workers, wait_http
+from tests.topology.cluster import (
+    Role,
+    SeaweedS3,
+    cluster_env,
+    kill_tree,
+    wait_for_workers,
+    wait_http,
+)
 from videoforge.runtime.processes import free_port
 from videoforge.runtime.valkey import EmbeddedValkey
 
@@ -64,3 +73,48 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, s3: SeaweedS3) -> Iterator
             if role.process is not None:
                 role.stop()
         valkey.stop()
+
+
+FAST = {"LEASE_TTL_S": "3", "REAPER_INTERVAL_S": "1", "STORAGE_RETRY_BUDGET_S": "20"}
+
+
+class Faulty(Cluster):
+    valkey: EmbeddedValkey
+    valkey_port: int
+
+
+@pytest.fixture
+def make_cluster(
+    tmp_path: Path, s3: SeaweedS3
+) -> Iterator[Callable[..., tuple[Faulty, httpx.Client]]]:
+    made: list[tuple[Faulty, httpx.Client]] = []
+
+    def make(
+        workers: tuple[str, ...] = ("w1", "w2"), **settings: str
+    ) -> tuple[Faulty, httpx.Client]:
+        valkey, valkey_port = EmbeddedValkey(tmp_path / "valkey"), free_port()
+        redis_url = valkey.start(port=valkey_port)
+        bucket = f"fault-{uuid.uuid4().hex[:10]}"
+        port = free_port()
+        api = Role("api", ["api", "--port", str(port)], {}, tmp_path)
+        # No storyboards: these tests time faults against one job's own work.
+        cluster = Faulty(s3, redis_url, api, f"http://127.0.0.1:{port}", {}, tmp_path,
+                         {**FAST, "S3_BUCKET": bucket, "STORYBOARDS": "false",
+                          **settings})  # fmt: skip
+        cluster.valkey, cluster.valkey_port = valkey, valkey_port
+        cluster.api = Role("api", ["api", "--port", str(port)], cluster.env(), tmp_path).start()
+        assert cluster.api.process is not None
+        wait_http(f"{cluster.api_url}/healthz", cluster.api.process, timeout_s=60)
+        for name in workers:
+            cluster.add_worker(name)
+        client = httpx.Client(base_url=cluster.api_url, timeout=30)
+        made.append((cluster, client))
+        return cluster, client
+
+    yield make
+    for cluster, client in made:
+        client.close()
+        for role in [*cluster.workers.values(), cluster.api]:
+            if role.process is not None and role.process.poll() is None:
+                kill_tree(role)
+        cluster.valkey.stop()

@@ -13,63 +13,15 @@ import re
 import signal
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.e2e.service import alive, descendants, process_names, transcode, upload, wait_for
 from tests.topology.cluster import Role, SeaweedS3, kill_tree, wait_http
-from tests.topology.conftest import Cluster
-from videoforge.runtime.processes import free_port
-from videoforge.runtime.valkey import EmbeddedValkey
-
-FAST = {"LEASE_TTL_S": "3", "REAPER_INTERVAL_S": "1", "STORAGE_RETRY_BUDGET_S": "20"}
-
-
-class Faulty(Cluster):
-    valkey: EmbeddedValkey
-    valkey_port: int
-
-
-@pytest.fixture
-def make_cluster(
-    tmp_path: Path, s3: SeaweedS3
-) -> Iterator[Callable[..., tuple[Faulty, httpx.Client]]]:
-    made: list[tuple[Faulty, httpx.Client]] = []
-
-    def make(
-        workers: tuple[str, ...] = ("w1", "w2"), **settings: str
-    ) -> tuple[Faulty, httpx.Client]:
-        valkey, valkey_port = EmbeddedValkey(tmp_path / "valkey"), free_port()
-        redis_url = valkey.start(port=valkey_port)
-        bucket = f"fault-{uuid.uuid4().hex[:10]}"
-        port = free_port()
-        api = Role("api", ["api", "--port", str(port)], {}, tmp_path)
-        # No storyboards: these tests time faults against one job's own work.
-        cluster = Faulty(s3, redis_url, api, f"http://127.0.0.1:{port}", {}, tmp_path,
-                         {**FAST, "S3_BUCKET": bucket, "STORYBOARDS": "false",
-                          **settings})  # fmt: skip
-        cluster.valkey, cluster.valkey_port = valkey, valkey_port
-        cluster.api = Role("api", ["api", "--port", str(port)], cluster.env(), tmp_path).start()
-        assert cluster.api.process is not None
-        wait_http(f"{cluster.api_url}/healthz", cluster.api.process, timeout_s=60)
-        for name in workers:
-            cluster.add_worker(name)
-        client = httpx.Client(base_url=cluster.api_url, timeout=30)
-        made.append((cluster, client))
-        return cluster, client
-
-    yield make
-    for cluster, client in made:
-        client.close()
-        for role in [*cluster.workers.values(), cluster.api]:
-            if role.process is not None and role.process.poll() is None:
-                kill_tree(role)
-        cluster.valkey.stop()
+from tests.topology.conftest import Cluster, Faulty
 
 
 def ffmpeg_of(role: Role) -> set[int]:

@@ -207,11 +207,20 @@ async function transcodeAndPlay(fileId, title) {
   });
   showStatus({ state: "PENDING" });
   refreshLists();
-  const final = await followTask(job.task_id, showStatus);
+  let live = false; // an HLS output plays from its first segment, while the job runs
+  const final = await followTask(job.task_id, (status) => {
+    showStatus(status);
+    if (!live && status.playable && status.state !== "SUCCESS") {
+      live = true;
+      playLive(status, title);
+    }
+  });
   if (final.state !== "SUCCESS") {
+    if (live) stopStream();
     throw new Error(`The transcode ${STATUS_WORDS[final.state].toLowerCase()}: ${final.error || "no reason given"}`);
   }
-  play(final, title);
+  if (live) showFinished(final); // the stream plays on: hls.js sees the playlist end
+  else play(final, title);
 }
 
 // ---- lists --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // (Safari's own player without it), DASH through dash.js. A ladder gets a quality menu that
 // marks the rung on screen; a CMAF result (HLS and DASH over the same segments) lets the
 // viewer choose the protocol. Loaded after app.js, whose helpers ($, showError, formatBytes)
-// it uses; app.js calls play() only from clicks and finished jobs.
+// it uses; app.js calls play() from clicks and finished jobs, playLive() once a job is playable.
 "use strict";
 
 // dash.js is as big as everything else together and most outputs never need it: it loads
@@ -14,15 +14,11 @@ let turn = 0; // each start takes a turn, so a late-loading dash.js cannot start
 let dashLoading = null; // the promise of dash.js loading, once asked for
 
 function play(status, title) {
-  const result = status.result;
-  const manifests = result.manifests || {};
+  const manifests = status.result.manifests || {};
   const protocols = Object.keys(PROTOCOLS).filter((kind) => manifests[kind]);
   $("#player-card").hidden = false;
   $("#player-title").textContent = title || "Result";
-  $("#output-info").textContent = describeResult(status);
-  $("#download-link").href = result.download_url;
-  $("#download-link").textContent = downloadLabel(status.format);
-  showStoryboard(status);
+  showFinished(status);
   if (protocols.length) {
     // Both protocols (CMAF): the viewer picks, HLS first since every browser plays it; a
     // switch goes on from where the other one was.
@@ -33,9 +29,31 @@ function play(status, title) {
     startStream(protocols[0], manifests[protocols[0]]);
   } else {
     renderChoice("#protocol", [], null, null);
-    startStream(status.format === "hls" ? "hls" : "file", result.stream_url);
+    startStream(status.format === "hls" ? "hls" : "file", status.result.stream_url);
   }
   $("#player-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+// An HLS job is playable from its first published segment: its playlist grows (EVENT)
+// while the job runs. hls.js follows it from the start, not from the live edge, and plays
+// on when the playlist ends (VOD); showFinished then fills in what the result says.
+function playLive(status, title) {
+  $("#player-card").hidden = false;
+  $("#player-title").textContent = title || "Result";
+  $("#output-info").textContent = "Playing while it is being encoded";
+  $("#download-link").hidden = true;
+  renderChoice("#protocol", [], null, null);
+  startStream("hls", status.stream_url, { time: 0, playing: true, live: true });
+  $("#player-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+function showFinished(status) {
+  const result = status.result;
+  $("#output-info").textContent = describeResult(status);
+  $("#download-link").hidden = false;
+  $("#download-link").href = result.download_url;
+  $("#download-link").textContent = downloadLabel(status.format);
+  showStoryboard(status);
 }
 
 function describeResult(status) {
@@ -92,7 +110,8 @@ async function startStream(kind, url, from = { time: 0, playing: false }) {
 
 function startHls(video, url, from) {
   const Hls = window.Hls;
-  const hls = new Hls({ startPosition: from.time || -1 });
+  // A growing playlist plays from its start; a finished one from where the viewer was.
+  const hls = new Hls({ startPosition: from.live ? 0 : from.time || -1 });
   hls.on(Hls.Events.ERROR, (_, data) => data.fatal && showError(`Playback failed: ${data.details}`));
   hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
     // hls.js orders levels by bitrate; the menu lists them largest first, by index.
