@@ -3,8 +3,8 @@ publish. This is the only place that knows the order of those steps."""
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from typing import Any
 from videoforge import sources, workspace
 from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
-from videoforge.jobs.lease import Guard, LeaseLost
+from videoforge.jobs.lease import Guard
 from videoforge.jobs.progress_writer import progress_writer
 from videoforge.jobs.timings import PhaseClock
 from videoforge.media import command, ladder_encode, packaging, passthrough, run
@@ -23,10 +23,10 @@ from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
 from videoforge.models import Job, MediaInfo, OutputFormat, SegmentFormat
 from videoforge.outputs import attempt_name, publish
+from videoforge.segments import running
 from videoforge.segments.live import LivePublisher
-from videoforge.segments.playlist import segment_packets_argv
-from videoforge.segments.resume import LivePlan, live_plan, publishes_live
-from videoforge.storage import output_key, source_key
+from videoforge.segments.resume import LivePlan, publishes_live
+from videoforge.storage import source_key
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ class Outcome:
 
 def run_attempt(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:
     """Do the work of one attempt, publishing under the attempt's own names (see
-    outputs.attempt_name); the scratch dir is removed on every exit path."""
+    outputs.attempt_name), or, resuming a live HLS output, under the names of the attempt it
+    resumes; the scratch dir is removed on every exit path."""
     workdir = workspace.create(engine.settings.temp_dir, job.task_id)
     try:
         return _work(workdir, job, engine, guard, attempt_tag)
@@ -70,19 +71,21 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     duration_s = job.clip.duration_s if job.clip else media.duration_s
     outdir = workdir / OUT_DIR
     outdir.mkdir()
-    on_progress = progress_writer(job.task_id, duration_s, engine.jobs, guard)
     with clock.phase("probe"):  # the keyframe check reads the source like a probe
         copy = _passthrough(job, media, source, engine)
     live = None
     if publishes_live(job):  # published as it is made; resumed after what is published
-        read = _segment_packets(engine, workdir)
-        live = live_plan(job, engine.storage, stem, can_resume=not copy.video, read_packets=read)
+        live = running.plan_for(job, engine, guard, workdir, stem, can_resume=not copy.video)
         stem = live.stem
+    resumed_s = live.resume.start_s if live and live.resume else 0.0
+    on_progress = progress_writer(job.task_id, duration_s, engine.jobs, guard, resumed_s)
     encode = Encode(job, media, workdir, stem, engine, on_progress, copy, guard, live)
     with clock.phase("encode"):
         main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
     encode_s = clock.durations_s["encode"]
-    guard.check(force=True)  # fencing: a cancelled or superseded attempt publishes nothing
+    # Fencing: a cancelled or superseded attempt publishes nothing more (a live output is
+    # all published by now: this guards its commit).
+    guard.check(force=True)
     with clock.phase("publish"):
         if live is None:
             keys, size_bytes = publish(outdir, main_name, engine.storage)
@@ -97,7 +100,8 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
         "duration_s": round(duration_s, 3),
         "size_bytes": size_bytes,
         "encode_seconds": round(encode_s, 2),
-        "speed": round(duration_s / encode_s, 2) if encode_s > 0 else None,
+        # Of what this attempt encoded: a resumed one encoded only the rest.
+        "speed": round((duration_s - resumed_s) / encode_s, 2) if encode_s > 0 else None,
         "video_passthrough": copy.video,
         **facts,
     }
@@ -151,6 +155,7 @@ class Encode:
 def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
     job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
     settings, resume = engine.settings, e.live.resume if e.live else None
+    resume_s = resume.start_s if resume else 0.0
     plan = command.EncodePlan(
         input_path=workdir / SOURCE_FILE,
         stem=stem,
@@ -167,47 +172,31 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
         copy_audio=copy.audio,
         encoding=Encoding.of(job.encoding),
         start_number=resume.index if resume else 0,
-        resume_s=resume.start_s if resume else 0.0,
+        resume_s=resume_s,
         resume_audio_s=resume.audio_start_s if resume else None,
     )
     argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
     if e.live is None:
         _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
         return plan.output_name, {}
-    publisher = LivePublisher(workdir / OUT_DIR, plan.output_name, engine.storage,
-                              _going_live(e, plan.output_name), e.live.earlier,
-                              e.live.earlier_size_bytes)  # fmt: skip
-    with publisher:
-        _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
-    resumed_from_s = e.live.resume.start_s if e.live.resume else 0.0
-    return plan.output_name, {"published": publisher.finish(), "resumed_from_s": resumed_from_s}
+    # A copied video is cut on the source's keyframes: a segment may run past 6 s.
+    target_s = command.HLS_SEGMENT_S + (
+        math.ceil(passthrough.MAX_KEYFRAME_GAP_S) if copy.video else 0
+    )
+    publisher = LivePublisher(
+        workdir / OUT_DIR, plan.output_name, engine.storage, running.fence(engine, job, e.guard),
+        running.going_live(engine, job, e.guard, plan.output_name), target_s, e.live.earlier,
+        e.live.earlier_size_bytes,
+    )  # fmt: skip
 
+    def on_line(line: str) -> None:
+        publisher.raise_if_failed()  # publishing stopped (cancel, lease lost): so does FFmpeg
+        e.on_progress(line)
 
-def _segment_packets(engine: Engine, workdir: Path) -> Callable[[str], dict[str, Any]]:
-    def read(name: str) -> dict[str, Any]:
-        path = workdir / name
-        engine.storage.fetch_file(output_key(name), path)
-        argv = segment_packets_argv(engine.binaries.ffprobe, str(path))
-        packets: dict[str, Any] = json.loads(run.run_ffprobe(argv, engine.binaries))
-        path.unlink()
-        return packets
-
-    return read
-
-
-def _going_live(e: Encode, playlist_name: str) -> Callable[[int], None]:
-    """After each playlist write: the attempt must still hold the job; the first time, the
-    record points the job's output at the playlist and says it is playable."""
-    live = False
-
-    def on_published(_segments: int) -> None:
-        nonlocal live
-        e.guard.check(force=True)
-        if not live and not e.engine.jobs.go_live(e.job, e.guard.beat.token, playlist_name):
-            raise LeaseLost
-        live = True
-
-    return on_published
+    if not e.live.complete:  # an earlier attempt published it all, and did not commit
+        with publisher:
+            _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_line)
+    return plan.output_name, {"published": publisher.finish(), "resumed_from_s": resume_s}
 
 
 def _encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:

@@ -4,8 +4,9 @@
 - uploads stored but never listed (a crash between the upload's put and the catalog).
 
 Only names videoforge made are touched. An output is swept only if it carries an attempt
-tag and is not the one its job's SUCCESS record points to; outputs named before attempts
-had tags are always kept. Each removal is logged and counted in /metrics.
+tag and is not the one its job's record points to (at SUCCESS, or while a live HLS output
+is made); outputs named before attempts had tags are always kept. Each removal is logged
+and counted in /metrics.
 """
 
 from __future__ import annotations

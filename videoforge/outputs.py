@@ -64,7 +64,9 @@ def job_output_name(file_id: str, size: tuple[int, int], task_id: str, fmt: Outp
 def attempt_name(output_name: str, attempt_tag: str) -> str:
     """Where one attempt publishes a job's output: its own name, so that a late duplicate
     attempt can never overwrite, nor delete, the objects the SUCCESS record points to.
-    Segments follow (`{stem}-{tag}_00001.ts`); the public name is resolved to this one."""
+    Segments follow (`{stem}-{tag}_00001.ts`); the public name is resolved to this one. (An
+    attempt resuming a live HLS output writes on under that output's name instead, fenced
+    by its lease: see segments.running.)"""
     stem, _, extension = output_name.rpartition(".")
     return f"{stem}-{attempt_tag}.{extension}"
 

@@ -23,7 +23,7 @@ from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, Leas
 from videoforge.jobs.timings import job_timings
 from videoforge.models import Job, JobKind, JobState
 from videoforge.runtime import logs
-from videoforge.segments.resume import remove_partial
+from videoforge.segments.resume import publishes_live, remove_partial
 from videoforge.storage import discard
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _counted(
         raise
     except Cancelled:
         log.info("task %s cancelled; ffmpeg stopped", task_id)
-        remove_partial(engine.jobs, engine.storage, task_id)
+        _remove_partial(engine, task_id)
     except LeaseLost:
         log.warning("task %s: lease lost, another attempt owns the job; nothing written", task_id)
     except engine.timeout_errors:
@@ -145,11 +145,16 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         finished_at=finished_at, timings=timings,
     ):  # fmt: skip
         # Cancelled, or taken over by another attempt, between the last check and now. Only
-        # this attempt's own objects go: whatever a winner committed is under other names.
+        # this attempt's own objects go: whatever a winner committed is under other names
+        # (but for a live output, resumed under the same names: see below).
         if job.kind is JobKind.IMPORT:  # the file it listed goes too
             SourceCatalog(engine.jobs.client).remove(job.file_id)
-        discard(engine.storage, outcome.keys)
-        remove_partial(engine.jobs, engine.storage, job.task_id)  # cancelled: the rest too
+        if publishes_live(job):
+            # Its names are shared with the attempt it resumed or that resumed it: only a job
+            # that ended without SUCCESS loses them, all at once.
+            _remove_partial(engine, job.task_id)
+        else:
+            discard(engine.storage, outcome.keys)
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
@@ -206,4 +211,13 @@ def _fail(job: Job, engine: Engine, reason: str, token: str = "") -> None:
         return
     log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
     engine.metrics.count("jobs_failed", _label(job))
-    remove_partial(engine.jobs, engine.storage, job.task_id)
+    _remove_partial(engine, job.task_id)
+
+
+def _remove_partial(engine: Engine, task_id: str) -> None:
+    """What a job that ended without SUCCESS published as it went (a live HLS output)."""
+    try:
+        remove_partial(engine.jobs, engine.storage, task_id)
+    except TransientError as exc:  # its name is gone first: the orphan sweep has the rest
+        log.warning("task %s: its partial output stays for the orphan sweep (%s)", task_id,
+                    exc.message)  # fmt: skip

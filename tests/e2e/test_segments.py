@@ -1,5 +1,6 @@
 """Segments as the unit of work, end to end on a real service: an HLS output is playable
-while it is encoded (an EVENT playlist whose every listed segment answers, VOD at the end),
+while it is encoded (an EVENT playlist whose every listed segment answers, ended with
+EXT-X-ENDLIST),
 and a worker killed (SIGKILL) halfway through leaves a job that resumes after its last
 published segment, into one continuous stream with every frame."""
 
@@ -59,7 +60,8 @@ def test_an_hls_job_is_playable_while_it_encodes_and_ends_vod(
         final = playlist(client, f"/videos/stream/{task['output_name']}")
     assert growing and growing[0] >= 1, "never saw the playlist while the job ran"
     assert growing == sorted(growing) and growing[-1] < len(final.segments)
-    assert final.playlist_type == "vod" and final.is_endlist
+    # RFC 8216 6.2.1: an EVENT playlist only grows; its end is EXT-X-ENDLIST, not a new type.
+    assert final.playlist_type == "event" and final.is_endlist
     assert abs(sum(s.duration for s in final.segments) - 60) < 0.1
     assert status["result"]["resumed_from_s"] == 0
 
@@ -109,7 +111,7 @@ def test_a_worker_killed_mid_job_resumes_after_the_last_published_segment(
             done = join_segments(client, url, tmp_path / "joined.ts")
     finally:
         service.stop()
-    assert done.is_endlist and done.playlist_type == "vod"
+    assert done.is_endlist and done.playlist_type == "event"
     assert len({segment.uri.rsplit("_", 1)[0] for segment in done.segments}) == 1  # one stem
     check_continuous(binaries, tmp_path / "joined.ts", 60, resumed_s)
 

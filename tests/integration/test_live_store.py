@@ -63,7 +63,9 @@ def test_a_failed_or_cancelled_job_leaves_no_partial_output(
     segments = [Segment(f"{stem}_{i:05d}.ts", 6.0) for i in range(3)]
     for segment in segments:
         storage.put_bytes(output_key(segment.uri), b"ts")
-    storage.put_bytes(output_key(live_name(job)), media_playlist(segments, ended=False).encode())
+    storage.put_bytes(
+        output_key(live_name(job)), media_playlist(segments, ended=False, target_s=6).encode()
+    )
     assert jobs.acquire_lease(job.task_id, "w/1", ttl_s=30)
     assert jobs.go_live(job, "w/1", live_name(job))
     assert not remove_partial(jobs, storage, job.task_id)  # still running: kept

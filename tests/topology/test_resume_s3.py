@@ -48,6 +48,6 @@ def test_a_killed_worker_s_hls_job_resumes_on_the_other_from_s3(
     resumed_s = final["result"]["resumed_from_s"]
     assert resumed_s >= 12, final["result"]
     done = join_segments(client, url, tmp_path / "joined.ts")
-    assert done.is_endlist and done.playlist_type == "vod"
+    assert done.is_endlist and done.playlist_type == "event"
     assert alive(tree) == set()
     check_continuous(binaries, tmp_path / "joined.ts", SECONDS, resumed_s)

@@ -7,6 +7,7 @@ from typing import Any
 from celery.exceptions import TimeLimitExceeded
 
 from videoforge.engine import Engine
+from videoforge.errors import NotFound
 from videoforge.jobs import broker, celery_app
 from videoforge.jobs.names import TASK_NAME
 from videoforge.models import JobState
@@ -44,9 +45,15 @@ def test_senders_register_no_task() -> None:
 class _Jobs:
     def __init__(self) -> None:
         self.updates: list[tuple[str, dict[str, Any]]] = []
+        self.looked_up: list[str] = []
 
     def update(self, task_id: str, **changes: Any) -> None:
         self.updates.append((task_id, changes))
+
+    def get(self, task_id: str) -> Any:
+        # After a hard limit, the job's partial output is looked for (segments.resume).
+        self.looked_up.append(task_id)
+        raise NotFound(f"no task {task_id}")
 
 
 def test_hard_time_limit_records_failure() -> None:
@@ -55,7 +62,7 @@ def test_hard_time_limit_records_failure() -> None:
 
     def build(_settings: Settings, timeouts: tuple[type[BaseException], ...]) -> Any:
         built.append(timeouts)
-        return type("E", (), {"jobs": jobs})
+        return type("E", (), {"jobs": jobs, "storage": None})
 
     task = celery_app.create_celery(SETTINGS, build).tasks[TASK_NAME]
     task.on_failure(TimeLimitExceeded(600), "t-1", ["t-1"], {}, None)
@@ -63,5 +70,6 @@ def test_hard_time_limit_records_failure() -> None:
     assert jobs.updates == [
         ("t-1", {"state": JobState.FAILURE, "error": "timeout: hard limit of 600 s reached"})
     ]
+    assert jobs.looked_up == ["t-1"]
     # The engine is built once per process, with Celery's soft limit as its timeout error.
     assert len(built) == 1 and built[0][0].__name__ == "SoftTimeLimitExceeded"

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from videoforge.http.plain import PlainRoute
@@ -82,7 +82,13 @@ async def with_query(item_id: str, request: Request, limit: int = 1) -> None:
     raise AssertionError("never called")
 
 
-@pytest.mark.parametrize("endpoint", [with_dependency, with_query])
+async def with_header(
+    item_id: str, request: Request, x_key: Annotated[str | None, Header()] = None
+) -> None:
+    raise AssertionError("never called")
+
+
+@pytest.mark.parametrize("endpoint", [with_dependency, with_query, with_header])
 def test_a_plain_route_refuses_what_it_would_skip(endpoint: Callable[..., Any]) -> None:
     with pytest.raises(TypeError, match="path parameters and the request only"):
         APIRouter(route_class=PlainRoute).add_api_route("/items/{item_id}", endpoint)

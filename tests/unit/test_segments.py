@@ -12,6 +12,7 @@ from typing import Any
 import m3u8
 import pytest
 
+from videoforge.errors import MediaError, TransientError
 from videoforge.media.command import (
     HLS_TIMELINE_START_S,
     RESUME_EARLY_S,
@@ -115,7 +116,7 @@ def test_listed_segments_tolerates_crlf_and_blank_lines() -> None:
 
 def test_media_playlist_while_running_is_an_event_playlist_without_endlist() -> None:
     segments = [Segment("abc_00000.ts", 6.0), Segment("abc_00001.ts", 6.0)]
-    text = media_playlist(segments, ended=False)
+    text = media_playlist(segments, ended=False, target_s=6)
     assert text.startswith("#EXTM3U\n")
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text
     assert "#EXT-X-ENDLIST" not in text
@@ -130,14 +131,16 @@ def test_media_playlist_while_running_is_an_event_playlist_without_endlist() -> 
     ]
 
 
-def test_media_playlist_when_ended_is_a_vod_playlist_with_endlist() -> None:
+def test_media_playlist_when_ended_stays_an_event_playlist_with_endlist() -> None:
+    # RFC 8216 6.2.1: an EVENT playlist only grows, so its type stays EVENT at the end.
     segments = [Segment("abc_00000.ts", 6.0), Segment("abc_00001.ts", 2.5)]
-    text = media_playlist(segments, ended=True)
-    assert "#EXT-X-PLAYLIST-TYPE:VOD" in text
+    text = media_playlist(segments, ended=True, target_s=6)
+    assert "#EXT-X-PLAYLIST-TYPE:EVENT" in text
+    assert "#EXT-X-PLAYLIST-TYPE:VOD" not in text
     assert text.endswith("#EXT-X-ENDLIST\n")
     assert is_ended(text)
     parsed = m3u8.loads(text)
-    assert parsed.playlist_type == "vod"
+    assert parsed.playlist_type == "event"
     assert parsed.is_endlist is True
     assert [(s.uri, s.duration) for s in parsed.segments] == [
         ("abc_00000.ts", 6.0),
@@ -158,10 +161,44 @@ def test_media_playlist_when_ended_is_a_vod_playlist_with_endlist() -> None:
 def test_media_playlist_target_duration_is_the_ceiling_of_the_longest_segment(
     durations: list[float], target: int
 ) -> None:
+    # target_s=1 sits below every ceiling here: the segments decide.
     segments = [Segment(f"abc_{i:05d}.ts", d) for i, d in enumerate(durations)]
-    text = media_playlist(segments, ended=True)
+    text = media_playlist(segments, ended=True, target_s=1)
     assert f"#EXT-X-TARGETDURATION:{target}\n" in text
     assert m3u8.loads(text).target_duration == target
+
+
+@pytest.mark.parametrize("ended", [False, True])
+@pytest.mark.parametrize(
+    ("durations", "target"),
+    [
+        pytest.param([], 6, id="no-segments"),
+        pytest.param([2.5], 6, id="short"),
+        pytest.param([6.0, 6.0, 3.2], 6, id="whole-seconds"),
+        pytest.param([5.9999999], 6, id="just-below"),
+        pytest.param([6.0000001], 6, id="float-noise-above-is-ignored"),
+        pytest.param([6.0, 6.006, 1.0], 7, id="a-longer-segment-raises-it"),
+        pytest.param([6.0, 9.5], 10, id="a-much-longer-segment"),
+    ],
+)
+def test_media_playlist_target_duration_stays_target_s_unless_a_segment_is_longer(
+    durations: list[float], target: int, ended: bool
+) -> None:
+    segments = [Segment(f"abc_{i:05d}.ts", d) for i, d in enumerate(durations)]
+    text = media_playlist(segments, ended=ended, target_s=6)
+    assert f"#EXT-X-TARGETDURATION:{target}\n" in text
+    assert text.count("#EXT-X-TARGETDURATION:") == 1
+    assert m3u8.loads(text).target_duration == target
+
+
+def test_media_playlist_target_duration_is_fixed_while_the_playlist_grows() -> None:
+    # Short segments first, then the end: the tag never moves (EVENT: append only).
+    segments = [Segment(f"abc_{i:05d}.ts", 2.0) for i in range(3)]
+    running = media_playlist(segments[:1], ended=False, target_s=6)
+    ended = media_playlist(segments, ended=True, target_s=6)
+    assert m3u8.loads(running).target_duration == m3u8.loads(ended).target_duration == 6
+    # What a player read before is a prefix of what it reads now.
+    assert ended.startswith(running)
 
 
 @pytest.mark.parametrize("ended", [False, True])
@@ -171,7 +208,7 @@ def test_media_playlist_round_trips_through_listed_segments(ended: bool) -> None
         Segment("abc_00001.ts", 6.006),
         Segment("abc_00002.ts", 1.234567),
     ]
-    assert listed_segments(media_playlist(segments, ended=ended)) == segments
+    assert listed_segments(media_playlist(segments, ended=ended, target_s=6)) == segments
 
 
 def test_is_ended_only_for_playlists_with_endlist() -> None:
@@ -463,15 +500,22 @@ def test_a_clip_that_is_not_resumed_is_cut_at_the_clip_start() -> None:
 
 # --- live.LivePublisher on local storage ----------------------------------------------
 
+FENCE = "<fence>"
+
 
 class RecordingStorage(LocalStorage):
-    """LocalStorage that remembers the order of its writes."""
+    """LocalStorage that remembers the order of its writes (and of fence calls, below)."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.writes: list[str] = []
+        # How many of the next put_file calls fail the way a storage blip does.
+        self.transient_failures = 0
 
     def put_file(self, key: str, path: Path) -> None:
+        if self.transient_failures > 0:
+            self.transient_failures -= 1
+            raise TransientError("storage write failed: a blip")
         super().put_file(key, path)
         self.writes.append(key)
 
@@ -488,6 +532,29 @@ class Published:
 
     def __call__(self, count: int) -> None:
         self.counts.append(count)
+
+
+class LeaseLost(Exception):
+    """What a fence raises in these tests: not a TransientError."""
+
+
+class RecordingFence:
+    """A fence that notes each call among the storage's writes, and raises `error` if set."""
+
+    def __init__(self, storage: RecordingStorage, error: BaseException | None = None) -> None:
+        self.storage = storage
+        self.error = error
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        self.storage.writes.append(FENCE)
+        if self.error is not None:
+            raise self.error
+
+
+def no_fence() -> None:
+    """The lease is held: publishing goes on."""
 
 
 def write_segments(outdir: Path, segments: list[tuple[str, float]]) -> None:
@@ -510,6 +577,14 @@ def stored_keys(storage: LocalStorage) -> list[str]:
     return [key for key, _ in storage.list_keys("outputs/")]
 
 
+def has_failed(publisher: LivePublisher) -> bool:
+    try:
+        publisher.raise_if_failed()
+    except BaseException:
+        return True
+    return False
+
+
 @pytest.fixture
 def storage(tmp_path: Path) -> RecordingStorage:
     return RecordingStorage(tmp_path / "objects")
@@ -523,6 +598,8 @@ def outdir(tmp_path: Path) -> Path:
 
 
 TWO = [("abc_00000.ts", 6.0), ("abc_00001.ts", 6.0)]
+# Long enough for a few passes of the background thread, short enough to fail fast.
+THREAD_TIMEOUT_S = 10 * POLL_S + 5
 
 
 def test_publish_new_stores_the_new_segments_and_an_event_playlist(
@@ -530,7 +607,7 @@ def test_publish_new_stores_the_new_segments_and_an_event_playlist(
 ) -> None:
     write_segments(outdir, TWO)
     published = Published()
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, published)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
     publisher.publish_new(ended=False)
     assert sorted(stored_keys(storage)) == [
         "outputs/abc.m3u8",
@@ -542,16 +619,28 @@ def test_publish_new_stores_the_new_segments_and_an_event_playlist(
     playlist = m3u8.loads(stored_text(storage, "outputs/abc.m3u8"))
     assert playlist.playlist_type == "event"
     assert not playlist.is_endlist
+    assert playlist.target_duration == 6
     assert [(s.uri, s.duration) for s in playlist.segments] == TWO
     assert published.counts == [2]
     assert publisher.keys == ["outputs/abc_00000.ts", "outputs/abc_00001.ts", "outputs/abc.m3u8"]
     assert publisher.size_bytes == sum((outdir / uri).stat().st_size for uri, _ in TWO)
 
 
+def test_publish_new_passes_target_s_to_the_playlist(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    write_segments(outdir, TWO)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, Published(), target_s=10)
+    publisher.publish_new(ended=False)
+    assert m3u8.loads(stored_text(storage, "outputs/abc.m3u8")).target_duration == 10
+    publisher.finish()
+    assert m3u8.loads(stored_text(storage, "outputs/abc.m3u8")).target_duration == 10
+
+
 def test_publish_new_stores_each_segment_before_the_playlist_that_lists_it(
     storage: RecordingStorage, outdir: Path
 ) -> None:
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, Published())
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, Published(), target_s=6)
     write_segments(outdir, TWO[:1])
     publisher.publish_new(ended=False)
     write_segments(outdir, TWO)
@@ -564,12 +653,85 @@ def test_publish_new_stores_each_segment_before_the_playlist_that_lists_it(
     ]
 
 
+def test_the_fence_is_called_once_before_each_pass_writes(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    fence = RecordingFence(storage)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, fence, Published(), target_s=6)
+    write_segments(outdir, TWO[:1])
+    publisher.publish_new(ended=False)
+    write_segments(outdir, TWO)
+    publisher.publish_new(ended=False)
+    publisher.finish()
+    assert storage.writes == [
+        FENCE,
+        "outputs/abc_00000.ts",
+        "outputs/abc.m3u8",
+        FENCE,
+        "outputs/abc_00001.ts",
+        "outputs/abc.m3u8",
+        # finish with nothing new still writes (the playlist's end): fenced too.
+        FENCE,
+        "outputs/abc.m3u8",
+    ]
+    assert fence.calls == 3
+
+
+def test_the_fence_is_not_called_when_there_is_nothing_new(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    fence = RecordingFence(storage)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, fence, Published(), target_s=6)
+    # Before FFmpeg wrote a playlist.
+    publisher.publish_new(ended=False)
+    assert fence.calls == 0
+    # A playlist without segments yet.
+    write_segments(outdir, [])
+    publisher.publish_new(ended=False)
+    assert fence.calls == 0
+    write_segments(outdir, TWO)
+    publisher.publish_new(ended=False)
+    assert fence.calls == 1
+    # Everything listed is published already.
+    publisher.publish_new(ended=False)
+    assert fence.calls == 1
+    assert storage.writes.count(FENCE) == 1
+
+
+def test_a_fence_that_raises_means_nothing_is_written(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    fence = RecordingFence(storage, LeaseLost("held by another attempt"))
+    published = Published()
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, fence, published, target_s=6)
+    write_segments(outdir, TWO)
+    with pytest.raises(LeaseLost, match="another attempt"):
+        publisher.publish_new(ended=False)
+    with pytest.raises(LeaseLost, match="another attempt"):
+        publisher.finish()
+    assert storage.writes == [FENCE, FENCE]
+    assert stored_keys(storage) == []
+    assert published.counts == []
+    assert publisher.keys == []
+    assert publisher.size_bytes == 0
+    # Once the fence lets it through, the segments it held back are published after all.
+    fence.error = None
+    publisher.publish_new(ended=False)
+    assert storage.writes[2:] == [
+        FENCE,
+        "outputs/abc_00000.ts",
+        "outputs/abc_00001.ts",
+        "outputs/abc.m3u8",
+    ]
+    assert published.counts == [2]
+
+
 def test_publish_new_with_nothing_new_writes_nothing(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     write_segments(outdir, TWO)
     published = Published()
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, published)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
     publisher.publish_new(ended=False)
     writes = list(storage.writes)
     publisher.publish_new(ended=False)
@@ -582,7 +744,7 @@ def test_publish_new_before_ffmpeg_wrote_a_playlist_writes_nothing(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     published = Published()
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, published)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
     publisher.publish_new(ended=False)
     assert storage.writes == []
     assert stored_keys(storage) == []
@@ -594,7 +756,7 @@ def test_publish_new_adds_only_segments_ffmpeg_listed_since(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     published = Published()
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, published)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
     write_segments(outdir, TWO)
     publisher.publish_new(ended=False)
     # A segment file FFmpeg is still writing is not listed yet, so not published.
@@ -610,19 +772,20 @@ def test_publish_new_adds_only_segments_ffmpeg_listed_since(
     assert publisher.keys.count("outputs/abc.m3u8") == 1
 
 
-def test_finish_publishes_the_rest_and_a_vod_playlist(
+def test_finish_publishes_the_rest_and_ends_the_event_playlist(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     published = Published()
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, published)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
     write_segments(outdir, TWO)
     publisher.publish_new(ended=False)
     write_segments(outdir, [*TWO, ("abc_00002.ts", 2.5)])
     keys, size = publisher.finish()
     text = stored_text(storage, "outputs/abc.m3u8")
     playlist = m3u8.loads(text)
-    assert playlist.playlist_type == "vod"
+    assert playlist.playlist_type == "event"
     assert playlist.is_endlist
+    assert playlist.target_duration == 6
     assert [s.uri for s in playlist.segments] == ["abc_00000.ts", "abc_00001.ts", "abc_00002.ts"]
     assert playlist.segments[-1].duration == 2.5
     assert published.counts == [2, 3]
@@ -640,7 +803,7 @@ def test_finish_with_nothing_new_still_ends_the_playlist(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     published = Published()
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, published)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
     write_segments(outdir, TWO)
     publisher.publish_new(ended=False)
     assert not is_ended(stored_text(storage, "outputs/abc.m3u8"))
@@ -650,13 +813,28 @@ def test_finish_with_nothing_new_still_ends_the_playlist(
     assert published.counts == [2, 2]
 
 
+@pytest.mark.parametrize("ffmpeg_wrote_a_playlist", [False, True])
+def test_finish_without_any_segment_is_a_media_error(
+    storage: RecordingStorage, outdir: Path, ffmpeg_wrote_a_playlist: bool
+) -> None:
+    if ffmpeg_wrote_a_playlist:
+        write_segments(outdir, [])
+    published = Published()
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6)
+    with pytest.raises(MediaError, match="no segment"):
+        publisher.finish()
+    assert stored_keys(storage) == []
+    assert published.counts == []
+    assert publisher.keys == []
+
+
 def test_the_background_thread_publishes_while_ffmpeg_runs(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     published = Published()
-    with LivePublisher(outdir, "abc.m3u8", storage, published) as publisher:
+    with LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6) as publisher:
         write_segments(outdir, TWO)
-        wait_until(lambda: published.counts == [2])
+        wait_until(lambda: published.counts == [2], timeout_s=THREAD_TIMEOUT_S)
         text = stored_text(storage, "outputs/abc.m3u8")
         assert not is_ended(text)
         assert [s.uri for s in listed_segments(text)] == ["abc_00000.ts", "abc_00001.ts"]
@@ -666,13 +844,92 @@ def test_the_background_thread_publishes_while_ffmpeg_runs(
     assert keys == ["outputs/abc_00000.ts", "outputs/abc_00001.ts", "outputs/abc.m3u8"]
 
 
+def test_the_background_thread_tries_again_after_a_transient_storage_error(
+    storage: RecordingStorage, outdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    storage.transient_failures = 1
+    published = Published()
+    with (
+        caplog.at_level("WARNING", logger="videoforge.segments.live"),
+        LivePublisher(outdir, "abc.m3u8", storage, no_fence, published, target_s=6) as publisher,
+    ):
+        write_segments(outdir, TWO)
+        wait_until(lambda: published.counts == [2], timeout_s=THREAD_TIMEOUT_S)
+        publisher.raise_if_failed()
+    assert storage.transient_failures == 0  # it did fail once
+    assert "a blip" in caplog.text
+    keys, _ = publisher.finish()
+    assert keys == ["outputs/abc_00000.ts", "outputs/abc_00001.ts", "outputs/abc.m3u8"]
+    assert is_ended(stored_text(storage, "outputs/abc.m3u8"))
+
+
+def test_the_background_thread_keeps_going_after_a_transient_error_in_on_published(
+    storage: RecordingStorage, outdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    counts: list[int] = []
+
+    def redis_blip_once(count: int) -> None:
+        counts.append(count)
+        if len(counts) == 1:
+            raise TransientError("redis away for a moment")
+
+    with (
+        caplog.at_level("WARNING", logger="videoforge.segments.live"),
+        LivePublisher(
+            outdir, "abc.m3u8", storage, no_fence, redis_blip_once, target_s=6
+        ) as publisher,
+    ):
+        write_segments(outdir, TWO)
+        wait_until(lambda: counts == [2], timeout_s=THREAD_TIMEOUT_S)
+        # A later segment is still published by the thread: it did not stop.
+        write_segments(outdir, [*TWO, ("abc_00002.ts", 6.0)])
+        wait_until(lambda: counts == [2, 3], timeout_s=THREAD_TIMEOUT_S)
+        publisher.raise_if_failed()
+    assert "redis away" in caplog.text
+    assert "outputs/abc_00002.ts" in stored_keys(storage)
+    keys, _ = publisher.finish()
+    assert counts == [2, 3, 3]
+    assert "outputs/abc_00002.ts" in keys
+
+
+def test_a_failing_fence_stops_the_background_thread_and_is_raised_again(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    fence = RecordingFence(storage, LeaseLost("job cancelled"))
+    published = Published()
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, fence, published, target_s=6)
+    with publisher:
+        publisher.raise_if_failed()  # nothing has failed yet
+        write_segments(outdir, TWO)
+        wait_until(lambda: has_failed(publisher), timeout_s=THREAD_TIMEOUT_S)
+        with pytest.raises(LeaseLost, match="job cancelled"):
+            publisher.raise_if_failed()
+        # The thread stopped at the failure: it makes no further pass.
+        fence.error = None
+        write_segments(outdir, [*TWO, ("abc_00002.ts", 6.0)])
+    assert fence.calls == 1
+    assert storage.writes == [FENCE]
+    with pytest.raises(LeaseLost, match="job cancelled"):
+        publisher.finish()
+    assert fence.calls == 1  # finish raised before its own pass
+    assert stored_keys(storage) == []
+    assert published.counts == []
+
+
 def test_a_resumed_publisher_lists_earlier_segments_first_without_uploading_them(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     earlier = [Segment(f"abc_{i:05d}.ts", 6.0) for i in range(5)]
     published = Published()
     publisher = LivePublisher(
-        outdir, "abc.m3u8", storage, published, earlier=earlier, earlier_size_bytes=1000
+        outdir,
+        "abc.m3u8",
+        storage,
+        no_fence,
+        published,
+        target_s=6,
+        earlier=earlier,
+        earlier_size_bytes=1000,
     )
     # A resumed FFmpeg numbers its segments from start_number and lists only its own.
     new = [("abc_00005.ts", 6.0), ("abc_00006.ts", 4.0)]
@@ -691,15 +948,35 @@ def test_a_resumed_publisher_lists_earlier_segments_first_without_uploading_them
     assert size == 1000 + sum((outdir / uri).stat().st_size for uri, _ in new)
     playlist = m3u8.loads(stored_text(storage, "outputs/abc.m3u8"))
     assert playlist.is_endlist
+    assert playlist.playlist_type == "event"
     assert [s.uri for s in playlist.segments][:5] == [s.uri for s in earlier]
     assert published.counts == [7, 7]
+
+
+def test_a_resumed_publisher_whose_ffmpeg_wrote_nothing_new_still_ends_the_playlist(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    earlier = [Segment("abc_00000.ts", 6.0), Segment("abc_00001.ts", 2.0)]
+    published = Published()
+    publisher = LivePublisher(
+        outdir, "abc.m3u8", storage, no_fence, published, target_s=6, earlier=earlier
+    )
+    keys, size = publisher.finish()
+    assert keys == ["outputs/abc.m3u8"]
+    assert size == 0
+    text = stored_text(storage, "outputs/abc.m3u8")
+    assert is_ended(text)
+    assert listed_segments(text) == earlier
+    assert published.counts == [2]
 
 
 def test_a_resumed_publisher_does_not_republish_an_earlier_segment_ffmpeg_lists(
     storage: RecordingStorage, outdir: Path
 ) -> None:
     earlier = [Segment("abc_00000.ts", 6.0)]
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, Published(), earlier=earlier)
+    publisher = LivePublisher(
+        outdir, "abc.m3u8", storage, no_fence, Published(), target_s=6, earlier=earlier
+    )
     write_segments(outdir, TWO)
     publisher.publish_new(ended=False)
     assert storage.writes == ["outputs/abc_00001.ts", "outputs/abc.m3u8"]
@@ -707,18 +984,6 @@ def test_a_resumed_publisher_does_not_republish_an_earlier_segment_ffmpeg_lists(
         Segment("abc_00000.ts", 6.0),
         Segment("abc_00001.ts", 6.0),
     ]
-
-
-def test_discard_own_removes_only_what_this_attempt_wrote(
-    storage: RecordingStorage, outdir: Path
-) -> None:
-    storage.put_bytes("outputs/abc_00000.ts", b"earlier")
-    earlier = [Segment("abc_00000.ts", 6.0)]
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, Published(), earlier=earlier)
-    write_segments(outdir, [("abc_00001.ts", 6.0)])
-    publisher.publish_new(ended=False)
-    publisher.discard_own()
-    assert stored_keys(storage) == ["outputs/abc_00000.ts"]
 
 
 def test_finish_raises_what_on_published_raised_in_the_background_thread(
@@ -732,17 +997,20 @@ def test_finish_raises_what_on_published_raised_in_the_background_thread(
         called.set()
         raise RuntimeError("lease lost")
 
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, lost_the_lease)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, lost_the_lease, target_s=6)
     with publisher:
         write_segments(outdir, TWO)
-        wait_until(called.is_set, timeout_s=10 * POLL_S + 5)
+        wait_until(called.is_set, timeout_s=THREAD_TIMEOUT_S)
+        wait_until(lambda: has_failed(publisher), timeout_s=THREAD_TIMEOUT_S)
+        with pytest.raises(RuntimeError, match="lease lost"):
+            publisher.raise_if_failed()
         # The thread stopped at the failure: later segments are not published.
         write_segments(outdir, [*TWO, ("abc_00002.ts", 6.0)])
     with pytest.raises(RuntimeError, match="lease lost"):
         publisher.finish()
     assert counts == [2]
     assert "outputs/abc_00002.ts" not in stored_keys(storage)
-    # The playlist it raised after stays EVENT: finish did not end it.
+    # The playlist it raised after has no end: finish did not end it.
     assert not is_ended(stored_text(storage, "outputs/abc.m3u8"))
 
 
@@ -752,7 +1020,27 @@ def test_finish_raises_what_on_published_raises_for_the_last_pass(
     def cancelled(count: int) -> None:
         raise LookupError("job cancelled")
 
-    publisher = LivePublisher(outdir, "abc.m3u8", storage, cancelled)
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, cancelled, target_s=6)
     write_segments(outdir, TWO)
     with pytest.raises(LookupError, match="job cancelled"):
         publisher.finish()
+
+
+def test_a_pass_cut_short_by_a_blip_is_done_again_without_a_new_segment(
+    storage: RecordingStorage, outdir: Path
+) -> None:
+    calls: list[int] = []
+
+    def blip_once(count: int) -> None:
+        calls.append(count)
+        if len(calls) == 1:
+            raise TransientError("job store unavailable, try again shortly")
+
+    publisher = LivePublisher(outdir, "abc.m3u8", storage, no_fence, blip_once, target_s=6)
+    write_segments(outdir, TWO)
+    with pytest.raises(TransientError):
+        publisher.publish_new(ended=False)
+    publisher.publish_new(ended=False)  # nothing new from FFmpeg, but the record is owed
+    assert calls == [2, 2]
+    publisher.publish_new(ended=False)  # now nothing is owed
+    assert calls == [2, 2]

@@ -105,10 +105,18 @@ def _rewritten_manifest(
     text = b"".join(storage.read(key)).decode()
     is_mpd = filename.endswith(".mpd")
     body = rewrite_mpd(text, rewrite) if is_mpd else rewrite_playlist(text, rewrite)
-    headers = {"cache-control": "private, no-cache"}  # a playlist grows while its job runs
+    headers = {"cache-control": cache_control(filename, "private")}
     if disposition:
         headers["content-disposition"] = disposition
     return Response(body, media_type=_media_type(filename), headers=headers)
+
+
+def cache_control(filename: str, scope: str) -> str:
+    """Media objects never change once published (names are unique per job). A playlist
+    does: it grows while its job runs, and its public name moves to the finished one."""
+    if filename.endswith(MANIFEST_EXTENSIONS):
+        return f"{scope}, no-cache"
+    return f"{scope}, max-age=31536000, immutable"
 
 
 def _media_type(filename: str) -> str:
@@ -154,16 +162,12 @@ def _serve(
         return RedirectResponse(url, status_code=307)
     byte_range = parse_range(range_header, size)
     start, end = byte_range if byte_range else (0, size - 1)
-    # Bytes that needed a key or a signature are for this client's cache only.
-    scope = "public" if expires is None else "private"
     headers = {
         "accept-ranges": "bytes",
         "content-length": str(max(0, end - start + 1)),
-        # Media objects never change once published (names are unique per job). A playlist
-        # does: it grows while its job runs, and its public name moves to the finished one.
-        "cache-control": f"{scope}, no-cache" if filename.endswith(MANIFEST_EXTENSIONS)
-        else f"{scope}, max-age=31536000, immutable",
-    }  # fmt: skip
+        # Bytes that needed a key or a signature are for this client's cache only.
+        "cache-control": cache_control(filename, "public" if expires is None else "private"),
+    }
     if byte_range:
         headers["content-range"] = f"bytes {start}-{end}/{size}"
     if disposition:

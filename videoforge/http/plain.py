@@ -18,7 +18,14 @@ class PlainRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        if self.dependant.dependencies or self.dependant.query_params or self.body_field:
+        d = self.dependant
+        if (
+            d.dependencies
+            or d.query_params
+            or d.header_params
+            or d.cookie_params
+            or self.body_field
+        ):
             raise TypeError(f"{path}: a PlainRoute takes path parameters and the request only")
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

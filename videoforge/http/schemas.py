@@ -94,8 +94,9 @@ class TaskStatus(BaseModel):
     attempts: int
     playable: bool = Field(
         default=False,
-        description="True once the output can be played: an HLS output from its first "
-        "published segment on (its playlist grows while the job runs), any output at SUCCESS",
+        description="True once the output can be played: a one-rendition HLS output from its "
+        "first published segment on (its playlist grows while the job runs), any output at "
+        "SUCCESS",
     )
     stream_url: str | None = Field(
         default=None, description="Where to play the output from, while it is playable"

@@ -3,6 +3,7 @@ job's live updates as Server-Sent Events."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
@@ -31,9 +32,12 @@ from videoforge.http.plain import PlainRoute
 from videoforge.http.presets import resolve_order
 from videoforge.http.schemas import TaskPage, TaskStatus
 from videoforge.jobs.reads import AsyncJobReads
+from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState
 from videoforge.segments.resume import remove_partial
 from videoforge.submit import submit_transcode
+
+log = logging.getLogger(__name__)
 
 # A stream ends after this long even if its job has not (one stuck PENDING, say); browsers
 # reconnect, the page and the CLI poll. Nothing is held open forever.
@@ -101,19 +105,30 @@ async def status_body(services: Services, job: Job) -> dict[str, Any]:
 
 
 @router.post("/task/{task_id}/cancel", response_model=TaskStatus)
-def cancel_task(task_id: str, services: ServicesDep) -> JSONResponse:
+async def cancel_task(task_id: str, request: Request, services: ServicesDep) -> JSONResponse:
     """Cancel a job: a queued one never starts, a running one stops within about a second
-    (ffmpeg killed, nothing published). Cancelling a cancelled job is a no-op."""
+    (ffmpeg killed, and what it published as it went removed). Cancelling a cancelled job is
+    a no-op."""
     jobs = services.engine.jobs
+    await run_in_threadpool(_revoke, jobs, task_id)
+    # A running attempt removes what it published when it sees the cancel; one waiting for
+    # its next attempt has nobody else to do it. The cancel stands if storage fails now.
+    try:
+        await in_storage_threads(
+            request, lambda: remove_partial(jobs, services.engine.storage, task_id)
+        )
+    except TransientError as exc:
+        log.warning("task %s: its partial output stays for the orphan sweep (%s)", task_id,
+                    exc.message)  # fmt: skip
+    return JSONResponse(await status_body(services, await read_job(request, task_id)))
+
+
+def _revoke(jobs: JobStore, task_id: str) -> None:
     jobs.get(task_id)  # NotFound for unknown ids
     if not jobs.update(task_id, state=JobState.REVOKED, progress=None, error="cancelled"):
         state = jobs.state(task_id)
         if state is not JobState.REVOKED:
             raise Conflict(f"task {task_id} already ended: {state}")
-    # A running attempt removes what it published when it sees the cancel; one waiting for
-    # its next attempt has nobody else to do it.
-    remove_partial(jobs, services.engine.storage, task_id)
-    return JSONResponse(task_body(services, jobs.get(task_id)))
 
 
 @router.get("/tasks", response_model=TaskPage)

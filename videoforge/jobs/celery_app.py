@@ -7,6 +7,7 @@ the wiring: `videoforge.worker` passes it in.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from celery.signals import (
 from videoforge import orphans, workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
+from videoforge.errors import TransientError
 from videoforge.jobs.broker import celery_client, send_job
 from videoforge.jobs.heartbeat import Heartbeat
 from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
@@ -33,6 +35,7 @@ from videoforge.jobs.workers import WorkerRegistry
 from videoforge.models import JobState
 from videoforge.pipeline import run_job, storyboard_task
 from videoforge.runtime.logs import configure_logging
+from videoforge.segments.resume import remove_partial
 from videoforge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -145,9 +148,12 @@ def register_task(app: Celery, process: WorkerProcess) -> None:
         # The hard limit kills the pool child; this runs in the worker's main process. The
         # soft limit, which comes first, normally ends the job already.
         if isinstance(exc, TimeLimitExceeded):
-            process.engine().jobs.update(
+            engine = process.engine()
+            engine.jobs.update(
                 task_id, state=JobState.FAILURE, error=f"timeout: hard limit of {limit_s} s reached"
             )
+            with contextlib.suppress(TransientError):  # the orphan sweep has what stays
+                remove_partial(engine.jobs, engine.storage, task_id)
 
     @app.task(name=STORYBOARD_TASK_NAME, shared=False)
     def storyboard(file_id: str) -> None:

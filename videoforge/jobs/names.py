@@ -26,7 +26,8 @@ FILE_RECORDS_KEY = f"{PREFIX}:files:records"
 ACTIVE_JOBS_KEY = f"{PREFIX}:jobs:active"
 # One hash of counters and histogram buckets shared by every process (see jobs/metrics.py).
 METRICS_KEY = f"{PREFIX}:metrics"
-# Which attempt's objects each finished output is: public output name -> published name.
+# Which attempt's objects each output is: public output name -> published name. Set at
+# SUCCESS, or for an HLS output published as it is made, from its first segment on.
 PUBLISHED_KEY = f"{PREFIX}:published"
 # Held by the one reaper (of all workers) that runs this round, and by the one sweeper.
 REAPER_LOCK_KEY = f"{PREFIX}:reaper"

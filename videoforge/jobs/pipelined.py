@@ -81,6 +81,8 @@ class _Replies(asyncio.Protocol):
 
     def send(self, command: bytes) -> asyncio.Future[Any]:
         assert self.transport is not None
+        if self.lost or self.transport.is_closing():  # uvloop raises on such a write
+            raise ConnectionLost("the Redis connection is closing")
         waiter = asyncio.get_running_loop().create_future()
         self.waiting.append(waiter)
         self.transport.write(command)
@@ -94,7 +96,7 @@ class _Replies(asyncio.Protocol):
 class PipelinedRedis:
     """`await redis.call("HGETALL", key)`: the raw RESP reply (bytes, lists, ints).
     Connects on first use and again after the connection is lost; a call that finds it
-    lost (Redis restarted) tries again, `attempts` times in all with jittered backoff, then
+    lost (Redis restarted) is tried `attempts` times in all, with jittered backoff, then
     raises ConnectionLost. Read-only commands only: a retried write could apply twice."""
 
     def __init__(self, url: str, timeout_s: float, connect_timeout_s: float, attempts: int) -> None:
@@ -147,11 +149,14 @@ class PipelinedRedis:
                 else:
                     host, port = parts.hostname or "localhost", parts.port or 6379
                     _, replies = await loop.create_connection(_Replies, host, port)
-                for login in login_commands(self.url):
-                    reply = await replies.send(command_bytes(*login))
-                    if isinstance(reply, hiredis.ReplyError):
-                        replies.close()
-                        raise ReplyError(f"{login[0]} refused: {reply}")
+                try:
+                    for login in login_commands(self.url):
+                        reply = await replies.send(command_bytes(*login))
+                        if isinstance(reply, hiredis.ReplyError):
+                            raise ReplyError(f"{login[0]} refused: {reply}")
+                except BaseException:  # refused, timed out or cancelled: no socket left open
+                    replies.close()
+                    raise
             self._replies = replies
             return replies
 

@@ -16,10 +16,13 @@ OnLine = Callable[[str], None]
 PROGRESS_WRITE_INTERVAL_S = 1.0
 
 
-def progress_writer(task_id: str, duration_s: float, jobs: JobStore, guard: Guard) -> OnLine:
+def progress_writer(
+    task_id: str, duration_s: float, jobs: JobStore, guard: Guard, done_s: float = 0.0
+) -> OnLine:
     """What an encode does with each line of FFmpeg's progress: check the guard (a cancel
-    kills FFmpeg), and write a snapshot at most every PROGRESS_WRITE_INTERVAL_S."""
-    parser = ProgressParser(duration_s)
+    kills FFmpeg), and write a snapshot at most every PROGRESS_WRITE_INTERVAL_S. `done_s`:
+    what earlier attempts published (a resumed encode's FFmpeg counts from 0)."""
+    parser = ProgressParser(duration_s, done_s)
     last_write = 0.0
 
     def on_line(line: str) -> None:

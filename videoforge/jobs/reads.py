@@ -13,7 +13,7 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
-from videoforge.errors import NotFound, TransientError
+from videoforge.errors import NotFound
 from videoforge.jobs.names import MAX_TASK_ID_CHARS, job_key
 from videoforge.jobs.pipelined import SCHEMES, ConnectionLost, PipelinedRedis, ReplyError
 from videoforge.jobs.records import decode, redis_errors
@@ -52,15 +52,10 @@ class AsyncJobReads:
         return decode(raw)
 
     async def _hgetall(self, key: str) -> dict[Any, Any]:
-        if not isinstance(self.client, PipelinedRedis):
-            with redis_errors():
+        with redis_errors(ConnectionLost, ReplyError):
+            if not isinstance(self.client, PipelinedRedis):
                 return await self.client.hgetall(key)
-        try:
             flat = await self.client.call("HGETALL", key)
-        except (ConnectionLost, ReplyError) as exc:
-            log.warning("job store error: %s", exc)
-            # Users see that the store is down, not its address.
-            raise TransientError("job store unavailable, try again shortly") from exc
         return dict(zip(flat[::2], flat[1::2], strict=True))
 
     async def close(self) -> None:

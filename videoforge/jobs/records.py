@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def redis_errors() -> Iterator[None]:
-    """Redis failures as TransientError, without the server's address."""
+def redis_errors(*others: type[Exception]) -> Iterator[None]:
+    """Redis failures (and `others`: another client's) as TransientError, without the
+    server's address."""
+    caught: tuple[type[Exception], ...] = (redis.RedisError, *others)
     try:
         yield
-    except redis.RedisError as exc:
+    except caught as exc:
         log.warning("job store error: %s", exc)
         # Users see that the store is down, not its address.
         raise TransientError("job store unavailable, try again shortly") from exc

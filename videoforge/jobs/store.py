@@ -235,7 +235,8 @@ class JobStore:
             self.client.hdel(PUBLISHED_KEY, output_name)
 
     def published_name(self, output_name: str) -> str | None:
-        """The attempt-specific name a finished output was published under, if recorded."""
+        """The attempt-specific name an output was published under (finished, or live), if
+        recorded."""
         with redis_errors():
             name = self.client.hget(PUBLISHED_KEY, output_name)
         return decoded(name) if name else None

@@ -82,7 +82,7 @@ def input_argv(
     ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None, resume_s: float = 0
 ) -> list[str]:
     """Everything before the outputs: quiet, machine-readable progress, the guarded input
-    (only the clip's part of it, when there is one)."""
+    (only the clip's part of it, when there is one, from `resume_s` on when resumed)."""
     return [
         ffmpeg,
         "-hide_banner",
@@ -121,18 +121,23 @@ def _window(clip: Clip | None, resume_s: float = 0) -> list[str]:
     return window
 
 
+def _separate_audio(plan: EncodePlan) -> bool:
+    """Whether a resumed run reads its audio from a second input (see _audio_input)."""
+    return plan.resume_audio_s is not None and plan.has_audio and not plan.copy_audio
+
+
 def _audio_input(plan: EncodePlan) -> list[str]:
     """A resumed run reads its audio from a second input of the same file, seeked to where
     the published audio ends and placed that far from the video's first frame (_codecs),
     so the two runs' audio meets with no gap: only the encoder's priming frame overlaps."""
-    if plan.resume_audio_s is None or not plan.has_audio or plan.copy_audio:
+    if not _separate_audio(plan) or plan.resume_audio_s is None:
         return []
     clip_start_s = plan.clip.start_s if plan.clip else 0.0
+    start_s = clip_start_s + plan.resume_audio_s
     return [
         *INPUT_GUARDS,
-        "-ss", f"{clip_start_s + plan.resume_audio_s:.6f}",
-        *(["-t", f"{plan.clip.end_s - clip_start_s - plan.resume_audio_s:.6f}"] if plan.clip
-          else []),
+        "-ss", f"{start_s:.6f}",
+        *(["-t", f"{plan.clip.end_s - start_s:.6f}"] if plan.clip else []),
         "-i", f"file:{plan.input_path}",
     ]  # fmt: skip
 
@@ -147,7 +152,7 @@ def _maps(plan: EncodePlan) -> list[str]:
     maps = ["-map", plan.prep.video_map]
     if plan.has_audio:
         # A resumed run's audio comes from its second input (see _audio_input).
-        second = _audio_input(plan) != []
+        second = _separate_audio(plan)
         maps += ["-map", "1" + plan.prep.audio_map[1:] if second else plan.prep.audio_map]
     return [*maps, "-map_metadata", "-1", "-map_chapters", "-1"]
 
@@ -206,7 +211,7 @@ def _codecs(plan: EncodePlan) -> list[str]:
     if plan.copy_video:
         # The source's own packets: HLS segments are then cut on its keyframes.
         video = ["-c:v", "copy"]
-    if _audio_input(plan):
+    if _separate_audio(plan):
         # -itsoffset on the second input is undone by the seek; a filter's shift is not.
         shift_s = (plan.resume_audio_s or 0.0) - plan.resume_s
         audio = ["-af", f"asetpts=PTS{shift_s:+.6f}/TB", *audio]

@@ -8,8 +8,11 @@ from videoforge.models import Progress
 class ProgressParser:
     """Feed lines one at a time; a snapshot comes out at the end of each block."""
 
-    def __init__(self, duration_s: float) -> None:
+    def __init__(self, duration_s: float, done_s: float = 0.0) -> None:
+        # done_s: the output already made before this FFmpeg started (a resumed encode, whose
+        # out_time counts from 0: -output_ts_offset does not move it).
         self.duration_s = duration_s
+        self.done_s = done_s
         self._fields: dict[str, str] = {}
 
     def feed(self, line: str) -> Progress | None:
@@ -25,7 +28,7 @@ class ProgressParser:
         return snapshot
 
     def _snapshot(self, finished: bool) -> Progress:
-        out_time_s = _out_time_s(self._fields)
+        out_time_s = self.done_s + _out_time_s(self._fields)
         speed = _number(self._fields.get("speed", "").rstrip("x"))
         fps = _number(self._fields.get("fps", ""))
         if finished:

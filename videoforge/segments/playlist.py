@@ -1,5 +1,5 @@
 """HLS media playlists as segment lists (pure): reading FFmpeg's (which lists a segment
-once it is complete) and ours, writing ours (EVENT while the job runs, VOD at the end),
+once it is complete) and ours, writing ours (an EVENT playlist, ended with EXT-X-ENDLIST),
 and where a new attempt resumes."""
 
 from __future__ import annotations
@@ -74,17 +74,18 @@ def is_ended(playlist: str) -> bool:
     return "#EXT-X-ENDLIST" in playlist
 
 
-def media_playlist(segments: list[Segment], ended: bool) -> str:
-    """Our playlist of `segments`: EVENT (it only grows, players poll it) until `ended`,
-    then VOD with EXT-X-ENDLIST. Segments start on keyframes of a fixed clock, so each can
-    be decoded alone."""
-    target_s = max((math.ceil(round(s.duration_s, 3)) for s in segments), default=1)
+def media_playlist(segments: list[Segment], ended: bool, target_s: int) -> str:
+    """Our playlist of `segments`: an EVENT playlist, which only grows (players reload it),
+    with EXT-X-ENDLIST once `ended`. RFC 8216 6.2.1 lets an EVENT playlist change only by
+    appending, so its type stays EVENT at the end and its target duration is fixed up front
+    (`target_s`; raised only if a segment is longer, which the tag must never be below)."""
+    target_s = max([target_s, *(math.ceil(round(s.duration_s, 3)) for s in segments)])
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:3",
         f"#EXT-X-TARGETDURATION:{target_s}",
         "#EXT-X-MEDIA-SEQUENCE:0",
-        f"#EXT-X-PLAYLIST-TYPE:{'VOD' if ended else 'EVENT'}",
+        "#EXT-X-PLAYLIST-TYPE:EVENT",
         "#EXT-X-INDEPENDENT-SEGMENTS",
     ]
     for segment in segments:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videoforge.errors import NotFound, VideoforgeError
+from videoforge.errors import MediaError, NotFound, UnsupportedMedia, VideoforgeError
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, OutputFormat
 from videoforge.outputs import remove_output
@@ -17,6 +17,7 @@ from videoforge.segments.playlist import (
     ResumeAt,
     Segment,
     audio_end_s,
+    is_ended,
     listed_segments,
     resume_at,
     with_audio_start,
@@ -35,6 +36,9 @@ class LivePlan:
     earlier: list[Segment] = field(default_factory=list)
     resume: ResumeAt | None = None
     earlier_size_bytes: int = 0
+    # Every segment is published (the playlist has its end): an attempt that did not get to
+    # commit. Nothing is encoded again.
+    complete: bool = False
 
 
 def publishes_live(job: Job) -> bool:
@@ -56,20 +60,32 @@ def live_plan(
     if not (can_resume and job.playable and job.published_name):
         return LivePlan(own_stem)
     try:
-        text = b"".join(storage.read(output_key(job.published_name))).decode()
-    except NotFound:
+        continued = _continued(job.published_name, storage, read_packets)
+    except (NotFound, UnsupportedMedia, MediaError, ValueError) as exc:  # gone, unreadable
+        log.warning("task %s cannot resume its output: %s", job.task_id, exc)
+        continued = None
+    if continued is None:
+        log.info("task %s starts its output over", job.task_id)
         return LivePlan(own_stem)
+    log.info("task %s resumes after %d published segments (video at %.3f s, audio at %s s)",
+             job.task_id, len(continued.earlier), continued.resume and continued.resume.start_s,
+             continued.resume and continued.resume.audio_start_s)  # fmt: skip
+    return continued
+
+
+def _continued(published: str, storage: Storage, read_packets: ReadPackets) -> LivePlan | None:
+    """What the published playlist says is done, and where the rest starts; None when it is
+    not an unbroken run of segments from the first."""
+    text = b"".join(storage.read(output_key(published))).decode()
     earlier = listed_segments(text)
     resume = resume_at(earlier)
     if resume is None:
-        return LivePlan(own_stem)
+        return None
     last = earlier[-1]
     audio_s = audio_end_s(read_packets(last.uri), resume.start_s - last.duration_s)
     resume = with_audio_start(resume, audio_s)
     size = sum(storage.size(output_key(segment.uri)) for segment in earlier)
-    log.info("task %s resumes after %d published segments (video at %.3f s, audio at %s s)",
-             job.task_id, resume.index, resume.start_s, resume.audio_start_s)  # fmt: skip
-    return LivePlan(Path(job.published_name).stem, earlier, resume, size)
+    return LivePlan(Path(published).stem, earlier, resume, size, complete=is_ended(text))
 
 
 def remove_partial(jobs: JobStore, storage: Storage, task_id: str) -> bool:
@@ -81,7 +97,9 @@ def remove_partial(jobs: JobStore, storage: Storage, task_id: str) -> bool:
         return False
     if job.state not in (JobState.FAILURE, JobState.REVOKED) or not job.published_name:
         return False
-    remove_output(storage, job.published_name)
+    # The name first: if storage fails now, the objects are no longer pointed to, and the
+    # orphan sweep removes them.
     jobs.forget_published(job.output_name)
+    remove_output(storage, job.published_name)
     log.info("task %s ended %s: its partial output is removed", task_id, job.state.value)
     return True

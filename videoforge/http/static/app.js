@@ -207,20 +207,18 @@ async function transcodeAndPlay(fileId, title) {
   });
   showStatus({ state: "PENDING" });
   refreshLists();
-  let live = false; // an HLS output plays from its first segment, while the job runs
+  let live = null; // an HLS output plays from its first segment: the stream's turn
   const final = await followTask(job.task_id, (status) => {
     showStatus(status);
-    if (!live && status.playable && status.state !== "SUCCESS") {
-      live = true;
-      playLive(status, title);
-    }
+    if (live === null && status.playable && status.state !== "SUCCESS") live = playLive(status, title);
   });
+  const stillOurs = live !== null && isPlaying(live); // not if the viewer played another since
   if (final.state !== "SUCCESS") {
-    if (live) stopStream();
+    if (stillOurs) stopStream();
     throw new Error(`The transcode ${STATUS_WORDS[final.state].toLowerCase()}: ${final.error || "no reason given"}`);
   }
-  if (live) showFinished(final); // the stream plays on: hls.js sees the playlist end
-  else play(final, title);
+  if (stillOurs) showFinished(final); // the stream plays on: hls.js sees the playlist end
+  else if (live === null) play(final, title);
 }
 
 // ---- lists --------------------------------------------------------------------------------

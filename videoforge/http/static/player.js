@@ -1,4 +1,4 @@
-// Playing finished outputs: files through the <video> element itself, HLS through hls.js
+// Playing outputs (finished ones, and HLS while it is encoded): files through the <video> element itself, HLS through hls.js
 // (Safari's own player without it), DASH through dash.js. A ladder gets a quality menu that
 // marks the rung on screen; a CMAF result (HLS and DASH over the same segments) lets the
 // viewer choose the protocol. Loaded after app.js, whose helpers ($, showError, formatBytes)
@@ -16,8 +16,7 @@ let dashLoading = null; // the promise of dash.js loading, once asked for
 function play(status, title) {
   const manifests = status.result.manifests || {};
   const protocols = Object.keys(PROTOCOLS).filter((kind) => manifests[kind]);
-  $("#player-card").hidden = false;
-  $("#player-title").textContent = title || "Result";
+  showCard(title);
   showFinished(status);
   if (protocols.length) {
     // Both protocols (CMAF): the viewer picks, HLS first since every browser plays it; a
@@ -31,19 +30,28 @@ function play(status, title) {
     renderChoice("#protocol", [], null, null);
     startStream(status.format === "hls" ? "hls" : "file", status.result.stream_url);
   }
-  $("#player-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
 // An HLS job is playable from its first published segment: its playlist grows (EVENT)
 // while the job runs. hls.js follows it from the start, not from the live edge, and plays
 // on when the playlist ends (VOD); showFinished then fills in what the result says.
+// Returns the stream's turn: the caller may touch the player later only while it holds.
 function playLive(status, title) {
-  $("#player-card").hidden = false;
-  $("#player-title").textContent = title || "Result";
+  showCard(title);
   $("#output-info").textContent = "Playing while it is being encoded";
   $("#download-link").hidden = true;
   renderChoice("#protocol", [], null, null);
   startStream("hls", status.stream_url, { time: 0, playing: true, live: true });
+  return turn;
+}
+
+function isPlaying(streamTurn) {
+  return streamTurn === turn; // nothing else was started since
+}
+
+function showCard(title) {
+  $("#player-card").hidden = false;
+  $("#player-title").textContent = title || "Result";
   $("#player-card").scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
