@@ -25,7 +25,7 @@ def test_an_hls_job_plays_on_the_page_before_it_finishes(
     watched: Watched, service: Service, minute_clip: Path
 ) -> None:
     page = watched.page
-    submit(page, minute_clip, "1280:720", "hls")
+    submit(page, minute_clip, "854:480", "hls")
     page.wait_for_function(
         "() => document.querySelector('#player').currentTime > 0.5"
         " || !document.querySelector('#error').hidden",
@@ -51,7 +51,7 @@ def test_an_hls_job_plays_on_the_page_before_it_finishes(
         " download: document.querySelector('#download-link').hidden})"
     )
     assert finished == {"error": None, "info": finished["info"], "download": False}
-    assert finished["info"].startswith("1280\u00d7720 HLS")  # as describeResult writes it
+    assert finished["info"].startswith("854\u00d7480 HLS")  # as describeResult writes it
     playlists = [url for url in watched.requests if url.endswith(".m3u8")]
     assert len(playlists) >= 2  # hls.js reloaded the growing playlist
     assert watched.problems == []

@@ -35,7 +35,7 @@ def playlist(client: httpx.Client, url: str) -> m3u8.M3U8:
     return m3u8.loads(response.text)
 
 
-def test_an_hls_job_is_playable_while_it_encodes_and_ends_vod(
+def test_an_hls_job_is_playable_while_it_encodes_and_then_ends(
     service: Service, minute_clip: Path
 ) -> None:
     with service.client() as client:

@@ -30,7 +30,7 @@ def test_a_killed_worker_s_hls_job_resumes_on_the_other_from_s3(
     cluster, client = make_cluster(JOB_THREADS="1")
     clip = make_clip(binaries, tmp_path / "clip.mp4", "1280x720", SECONDS)
     file_id = upload(client, clip)["file_id"]
-    task = transcode(client, file_id, "854:480", "hls")
+    task = transcode(client, file_id, "640:360", "hls")
     url = f"/videos/stream/{task['output_name']}"
     deadline = time.monotonic() + 300
     while True:  # two segments in S3: kill the worker that made them
