@@ -32,12 +32,14 @@ def test_stream_content_types(
     assert int(response.headers["content-length"]) == len(response.content) > 0
 
 
-def test_hls_playlist_is_vod_with_resolvable_segments(
+def test_hls_playlist_is_ended_with_resolvable_segments(
     client: httpx.Client, finished: dict[str, Any]
 ) -> None:
     text = client.get(f"/videos/stream/{output(finished, 'hls')}").text
     playlist = m3u8.M3U8(text, strict=True)
-    assert playlist.playlist_type == "vod" and playlist.is_endlist
+    # Published as it was made: an EVENT playlist, which may only grow (RFC 8216 6.2.1),
+    # ended by EXT-X-ENDLIST.
+    assert playlist.playlist_type == "event" and playlist.is_endlist
     assert playlist.target_duration <= 6
     assert playlist.segments, text
     for segment in playlist.segments:
