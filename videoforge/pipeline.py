@@ -109,7 +109,7 @@ def _counted(
         raise
     except Cancelled:
         log.info("task %s cancelled; ffmpeg stopped", task_id)
-        _remove_partial(engine, task_id)
+        remove_partial(engine.jobs, engine.storage, task_id)
     except LeaseLost:
         log.warning("task %s: lease lost, another attempt owns the job; nothing written", task_id)
     except engine.timeout_errors:
@@ -152,7 +152,7 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         if publishes_live(job):
             # Its names are shared with the attempt it resumed or that resumed it: only a job
             # that ended without SUCCESS loses them, all at once.
-            _remove_partial(engine, job.task_id)
+            remove_partial(engine.jobs, engine.storage, job.task_id)
         else:
             discard(engine.storage, outcome.keys)
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
@@ -211,13 +211,4 @@ def _fail(job: Job, engine: Engine, reason: str, token: str = "") -> None:
         return
     log.warning("task %s file %s failed: %s", job.task_id, job.file_id, reason)
     engine.metrics.count("jobs_failed", _label(job))
-    _remove_partial(engine, job.task_id)
-
-
-def _remove_partial(engine: Engine, task_id: str) -> None:
-    """What a job that ended without SUCCESS published as it went (a live HLS output)."""
-    try:
-        remove_partial(engine.jobs, engine.storage, task_id)
-    except TransientError as exc:  # its name is gone first: the orphan sweep has the rest
-        log.warning("task %s: its partial output stays for the orphan sweep (%s)", task_id,
-                    exc.message)  # fmt: skip
+    remove_partial(engine.jobs, engine.storage, job.task_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from videoforge.errors import TransientError
 from videoforge.jobs.names import EVENTS_KEY
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, OutputFormat
@@ -84,4 +85,23 @@ def test_a_succeeded_job_keeps_its_output(jobs: JobStore, tmp_path: Path) -> Non
     assert jobs.go_live(job, "w/1", live_name(job))
     assert jobs.commit(job, "w/1", live_name(job), {"status": "completed"})
     assert not remove_partial(jobs, storage, job.task_id)
+    assert [key for key, _ in storage.list_keys("outputs/")] == [output_key(live_name(job))]
+
+
+class StorageAway(LocalStorage):
+    def delete(self, key: str) -> None:
+        raise TransientError("storage unavailable")
+
+
+def test_storage_away_leaves_the_objects_unnamed_for_the_orphan_sweep(
+    jobs: JobStore, tmp_path: Path
+) -> None:
+    storage = StorageAway(tmp_path / "objects")
+    job = created(jobs)
+    storage.put_bytes(output_key(live_name(job)), b"#EXTM3U\n")
+    assert jobs.acquire_lease(job.task_id, "w/1", ttl_s=30)
+    assert jobs.go_live(job, "w/1", live_name(job))
+    assert jobs.update(job.task_id, state=JobState.REVOKED, error="cancelled")
+    assert not remove_partial(jobs, storage, job.task_id)  # no exception: the cancel stands
+    assert jobs.published_name(job.output_name) is None  # the sweep may take the objects
     assert [key for key, _ in storage.list_keys("outputs/")] == [output_key(live_name(job))]

@@ -3,7 +3,6 @@ job's live updates as Server-Sent Events."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
@@ -36,8 +35,6 @@ from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState
 from videoforge.segments.resume import remove_partial
 from videoforge.submit import submit_transcode
-
-log = logging.getLogger(__name__)
 
 # A stream ends after this long even if its job has not (one stuck PENDING, say); browsers
 # reconnect, the page and the CLI poll. Nothing is held open forever.
@@ -113,13 +110,9 @@ async def cancel_task(task_id: str, request: Request, services: ServicesDep) -> 
     await run_in_threadpool(_revoke, jobs, task_id)
     # A running attempt removes what it published when it sees the cancel; one waiting for
     # its next attempt has nobody else to do it. The cancel stands if storage fails now.
-    try:
-        await in_storage_threads(
-            request, lambda: remove_partial(jobs, services.engine.storage, task_id)
-        )
-    except TransientError as exc:
-        log.warning("task %s: its partial output stays for the orphan sweep (%s)", task_id,
-                    exc.message)  # fmt: skip
+    await in_storage_threads(
+        request, lambda: remove_partial(jobs, services.engine.storage, task_id)
+    )
     return JSONResponse(await status_body(services, await read_job(request, task_id)))
 
 

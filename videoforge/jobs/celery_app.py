@@ -7,7 +7,6 @@ the wiring: `videoforge.worker` passes it in.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from celery.signals import (
 from videoforge import orphans, workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
-from videoforge.errors import TransientError
 from videoforge.jobs.broker import celery_client, send_job
 from videoforge.jobs.heartbeat import Heartbeat
 from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
@@ -152,8 +150,7 @@ def register_task(app: Celery, process: WorkerProcess) -> None:
             engine.jobs.update(
                 task_id, state=JobState.FAILURE, error=f"timeout: hard limit of {limit_s} s reached"
             )
-            with contextlib.suppress(TransientError):  # the orphan sweep has what stays
-                remove_partial(engine.jobs, engine.storage, task_id)
+            remove_partial(engine.jobs, engine.storage, task_id)
 
     @app.task(name=STORYBOARD_TASK_NAME, shared=False)
     def storyboard(file_id: str) -> None:

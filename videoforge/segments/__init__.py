@@ -1,3 +1,3 @@
 """Segments as the unit of work: an HLS output published segment by segment while it is
-encoded (a growing EVENT playlist, VOD at the end), and a new attempt that resumes after
+encoded (a growing EVENT playlist, ended by EXT-X-ENDLIST), and a new attempt that resumes after
 the last published segment instead of starting over."""

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videoforge.errors import MediaError, NotFound, UnsupportedMedia, VideoforgeError
+from videoforge.errors import (
+    MediaError,
+    NotFound,
+    TransientError,
+    UnsupportedMedia,
+    VideoforgeError,
+)
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, OutputFormat
 from videoforge.outputs import remove_output
@@ -97,9 +103,14 @@ def remove_partial(jobs: JobStore, storage: Storage, task_id: str) -> bool:
         return False
     if job.state not in (JobState.FAILURE, JobState.REVOKED) or not job.published_name:
         return False
-    # The name first: if storage fails now, the objects are no longer pointed to, and the
-    # orphan sweep removes them.
-    jobs.forget_published(job.output_name)
-    remove_output(storage, job.published_name)
+    try:
+        # The name first: if storage fails now, the objects are no longer pointed to, and
+        # the orphan sweep removes them.
+        jobs.forget_published(job.output_name)
+        remove_output(storage, job.published_name)
+    except TransientError as exc:  # every caller goes on: the job has ended either way
+        log.warning("task %s: its partial output stays for the orphan sweep (%s)", task_id,
+                    exc.message)  # fmt: skip
+        return False
     log.info("task %s ended %s: its partial output is removed", task_id, job.state.value)
     return True
