@@ -23,7 +23,8 @@ from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
 from videoforge.models import Job, MediaInfo, OutputFormat, SegmentFormat
 from videoforge.outputs import attempt_name, publish
-from videoforge.segments import running
+from videoforge.segments import chunks, parallel, running
+from videoforge.segments.chunks import ChunkPlan
 from videoforge.segments.live import LivePublisher
 from videoforge.segments.resume import LivePlan, publishes_live
 from videoforge.storage import source_key
@@ -73,13 +74,16 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     outdir.mkdir()
     with clock.phase("probe"):  # the keyframe check reads the source like a probe
         copy = _passthrough(job, media, source, engine)
+    split = parallel.split_plan(job, media, copy.video, engine.settings)
     live = None
     if publishes_live(job):  # published as it is made; resumed after what is published
-        live = running.plan_for(job, engine, guard, workdir, stem, can_resume=not copy.video)
+        # A split job resumes by its items instead (see segments.parallel).
+        live = running.plan_for(job, engine, guard, workdir, stem,
+                                can_resume=not copy.video and split is None)  # fmt: skip
         stem = live.stem
     resumed_s = live.resume.start_s if live and live.resume else 0.0
     on_progress = progress_writer(job.task_id, duration_s, engine.jobs, guard, resumed_s)
-    encode = Encode(job, media, workdir, stem, engine, on_progress, copy, guard, live)
+    encode = Encode(job, media, workdir, stem, engine, on_progress, copy, guard, live, split)
     with clock.phase("encode"):
         main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
     encode_s = clock.durations_s["encode"]
@@ -150,6 +154,7 @@ class Encode:
     copy: Copy
     guard: Guard
     live: LivePlan | None = None
+    split: ChunkPlan | None = None
 
 
 def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
@@ -175,10 +180,20 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
         resume_s=resume_s,
         resume_audio_s=resume.audio_start_s if resume else None,
     )
-    argv = command.transcode_argv(engine.binaries.ffmpeg, plan)
+    argv, on_progress = command.transcode_argv(engine.binaries.ffmpeg, plan), e.on_progress
+    split_facts: dict[str, Any] = {}
+    if e.split is not None:  # encoded in items across workers, then joined by stream copy
+        plan = parallel.encode_plan(job, media, settings, workdir / SOURCE_FILE, stem)
+        split_facts = parallel.encode_items(parallel.SplitRun(
+            engine, job, e.guard, workdir, plan, e.split, job.worker or "worker"))  # fmt: skip
+        argv = chunks.stitch_argv(engine.binaries.ffmpeg, plan, plan.has_audio)
+
+        def on_progress(_: str) -> None:  # the items' progress was the job's; SUCCESS ends it
+            e.guard.check()
+
     if e.live is None:
-        _run_ffmpeg(argv, workdir / OUT_DIR, engine, e.on_progress)
-        return plan.output_name, {}
+        _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
+        return plan.output_name, split_facts
     # A copied video is cut on the source's keyframes: a segment may run past 6 s.
     target_s = command.HLS_SEGMENT_S + (
         math.ceil(passthrough.MAX_KEYFRAME_GAP_S) if copy.video else 0
@@ -191,12 +206,13 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
 
     def on_line(line: str) -> None:
         publisher.raise_if_failed()  # publishing stopped (cancel, lease lost): so does FFmpeg
-        e.on_progress(line)
+        on_progress(line)
 
     if not e.live.complete:  # an earlier attempt published it all, and did not commit
         with publisher:
             _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_line)
-    return plan.output_name, {"published": publisher.finish(), "resumed_from_s": resume_s}
+    return plan.output_name, {"published": publisher.finish(), "resumed_from_s": resume_s,
+                              **split_facts}  # fmt: skip
 
 
 def _encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:

@@ -3,6 +3,7 @@ Engine is what a job needs (workers and the API alike); Services adds what only 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,9 @@ class Engine:
     metrics: JobMetrics
     # Exceptions an executor raises into a job when its own time limit expires.
     timeout_errors: tuple[type[BaseException], ...] = ()
+    # Queues `count` helpers for a split job (task id, priority, count): the executor's
+    # (see segments.parallel); None: the job's own attempt does every item.
+    ask_helpers: Callable[[str, str, int], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,8 @@ class Job:
     clip: Clip | None = None
     # The source's video may be copied when it is fit (see media.passthrough).
     passthrough: bool = True
+    # Split across workers (segments.parallel): True asked, False forbidden, None: by length.
+    parallel: bool | None = None
     priority: str = "normal"  # one of PRIORITIES: which of the queue's lists it waits in
     # The preset it came from, as `name@version`, and the encoder settings resolved at
     # submission (see media.encoding): later edits of the preset never change a queued job.

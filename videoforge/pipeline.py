@@ -6,6 +6,7 @@ which failures are worth another attempt; `attempt.py` does the work itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from videoforge.jobs.lease import Cancelled, Guard, Heartbeat, Interrupted, Leas
 from videoforge.jobs.timings import job_timings
 from videoforge.models import Job, JobKind, JobState
 from videoforge.runtime import logs
+from videoforge.segments.parallel import drop_items
 from videoforge.segments.resume import publishes_live, remove_partial
 from videoforge.storage import discard
 
@@ -90,7 +92,7 @@ def _counted(
         lost = f"gave up after {attempt - 1} attempts: the worker running it was lost"
         _fail(job, engine, lost, token)
         return None
-    job.started_at = time.time()
+    job.started_at, job.worker = time.time(), worker
     engine.jobs.update(
         task_id, lease=token, state=JobState.STARTED, progress=None, worker=worker,
         started_at=job.started_at,
@@ -158,6 +160,9 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
+    if "chunks" in outcome.result:  # a split job's items are joined into its output now
+        with contextlib.suppress(VideoforgeError):  # a leftover expires; its objects are swept
+            drop_items(engine.jobs, engine.storage, job.task_id)
     _count_success(job, engine, outcome.result, timings)
 
 

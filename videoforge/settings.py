@@ -108,10 +108,7 @@ class Settings(BaseSettings):
         default=2, ge=0, le=60, description="How long an API request retries storage before 503"
     )
     api_storage_concurrency: int = Field(
-        default=8,
-        ge=1,
-        le=64,
-        description="Storage calls an API process makes at once; 503 past it",
+        default=8, ge=1, le=64, description="Storage calls an API process makes at once; 503 after"
     )
     min_free_disk_bytes: int = Field(
         default=1024**3, ge=0, description="Free scratch space a worker keeps beyond a job's need"
@@ -205,10 +202,14 @@ class Settings(BaseSettings):
         default=5 * 86400, gt=0, description="An endpoint failing every try this long is disabled"
     )
     ffmpeg_threads: int = Field(
-        default=0,
-        ge=0,
-        le=256,
+        default=0, ge=0, le=256,
         description="Encoder threads per job; 0: the host's cores / WORKER_CONCURRENCY, at least 2",
+    )  # fmt: skip
+    parallel_min_duration_s: float = Field(
+        default=120, gt=0, description="Jobs this long or longer are split across workers"
+    )
+    chunk_seconds: float = Field(
+        default=30, ge=6, le=3600, description="A split job's chunks last about this long"
     )
     videoforge_executor: ExecutorKind = Field(
         default=ExecutorKind.CELERY, description="`celery` (workers) or `inline` (API threads)"

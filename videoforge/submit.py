@@ -36,6 +36,7 @@ class TranscodeOrder:
     start_s: float | None = None
     end_s: float | None = None
     passthrough: str = "auto"
+    parallel: bool | str = "auto"  # split across workers: True, False, or "auto" (by length)
     priority: str = "normal"
     callback_url: str | None = None  # this job's events are POSTed here too (webhooks)
     # A preset's `name@version`, and the encoder settings (`{"video": {...}, "audio": {...}}`,
@@ -84,7 +85,11 @@ def submit_transcode(services: Services, file_id: str, order: TranscodeOrder) ->
         segment_format=(order.segment_format or SegmentFormat.FMP4) if renditions else None,
         clip=clip,
         # Encoder settings of its own mean the video is encoded, never copied.
-        passthrough=order.passthrough != "never" and not order.encoding,
+        # Asked to split the encode, or with encoder settings of its own: encoded, not copied.
+        passthrough=order.passthrough != "never"
+        and not order.encoding
+        and order.parallel is not True,
+        parallel=order.parallel if isinstance(order.parallel, bool) else None,
         preset=order.preset,
         encoding=order.encoding,
         priority=order.priority,
@@ -126,6 +131,11 @@ def check_order(order: TranscodeOrder) -> None:
         raise InvalidRequest(f"resolution is required for {order.format.value}")
     if order.resolution is not None and order.renditions is not None:
         raise InvalidRequest("give either resolution or renditions, not both")
+    if order.parallel is True and order.wants_ladder:
+        raise InvalidRequest(
+            "parallel splits one rendition (mp4, webm, or hls with one resolution and MPEG-TS "
+            "segments); a ladder is encoded by one worker"
+        )
 
 
 def check_settings(order: TranscodeOrder) -> None:

@@ -62,7 +62,7 @@ def test_hard_time_limit_records_failure() -> None:
 
     def build(_settings: Settings, timeouts: tuple[type[BaseException], ...]) -> Any:
         built.append(timeouts)
-        return type("E", (), {"jobs": jobs, "storage": None})
+        return Engine(SETTINGS, storage=None, jobs=jobs, binaries=None, metrics=None)  # type: ignore[arg-type]
 
     task = celery_app.create_celery(SETTINGS, build).tasks[TASK_NAME]
     task.on_failure(TimeLimitExceeded(600), "t-1", ["t-1"], {}, None)

@@ -66,6 +66,13 @@ class TranscodeRequest(BaseModel):
         "<= 8 Mbit/s at 1080p); `never`: always encode",
     )
 
+    parallel: bool | Literal["auto"] = Field(
+        default="auto",
+        description="Split the encode into chunks that any worker may take, joined by stream "
+        "copy: `true`, `false`, or `auto` (jobs of PARALLEL_MIN_DURATION_S or longer). mp4, "
+        "webm and one-rendition hls; `true` also means the video is encoded, never copied",
+    )
+
     video: VideoSettings | None = Field(default=None, description="Video encoder settings")
     audio: AudioSettings | None = Field(default=None, description="Audio encoder settings")
     priority: Priority = Field(

@@ -7,7 +7,13 @@ from typing import Any
 
 from celery import Celery
 
-from videoforge.jobs.names import PRIORITY_SEP, QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
+from videoforge.jobs.names import (
+    CHUNK_TASK_NAME,
+    PRIORITY_SEP,
+    QUEUE,
+    STORYBOARD_TASK_NAME,
+    TASK_NAME,
+)
 from videoforge.jobs.queues import priority_number, priority_steps
 from videoforge.settings import Settings
 
@@ -53,6 +59,13 @@ def send_job(app: Celery, task_id: str, priority: str = "normal") -> None:
     """Queue a saved job: one message, whose id is the task id (so the reaper can find it),
     on the list of its priority."""
     app.send_task(TASK_NAME, args=[task_id], task_id=task_id, priority=priority_number(priority))
+
+
+def send_helpers(app: Celery, task_id: str, priority: str, count: int) -> None:
+    """Queue `count` helpers of a split job (segments.parallel), at the job's priority. Their
+    message ids are their own: the reaper looks for a job's message by the job's id."""
+    for _ in range(count):
+        app.send_task(CHUNK_TASK_NAME, args=[task_id], priority=priority_number(priority))
 
 
 def send_storyboard(app: Celery, file_id: str, delay_s: float = 0.0) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from celery import Celery, Task
@@ -25,14 +25,16 @@ from celery.signals import (
 from videoforge import orphans, workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
-from videoforge.jobs.broker import celery_client, send_job
+from videoforge.jobs.broker import celery_client, send_helpers, send_job
 from videoforge.jobs.heartbeat import Heartbeat
-from videoforge.jobs.names import QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
+from videoforge.jobs.names import CHUNK_TASK_NAME, QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
 from videoforge.jobs.reaper import Reaper
 from videoforge.jobs.workers import WorkerRegistry
 from videoforge.models import JobState
 from videoforge.pipeline import run_job, storyboard_task
+from videoforge.runtime import logs
 from videoforge.runtime.logs import configure_logging
+from videoforge.segments.parallel import help_split
 from videoforge.segments.resume import remove_partial
 from videoforge.settings import Settings
 
@@ -50,11 +52,19 @@ class WorkerProcess:
     build_engine: EngineFactory
     _engine: Engine | None = None
 
+    app: Celery | None = None
+
     def engine(self) -> Engine:
         """Built on first use: Redis and S3 clients must not be created before the pool
-        forks, so each pool child builds its own."""
+        forks, so each pool child builds its own. A split job's helpers go through the
+        broker, as tasks any worker may take."""
         if self._engine is None:
-            self._engine = self.build_engine(self.settings, (SoftTimeLimitExceeded,))
+            engine = self.build_engine(self.settings, (SoftTimeLimitExceeded,))
+            app = self.app
+            if app is not None:
+                engine = replace(engine, ask_helpers=lambda task_id, priority, count:
+                                 send_helpers(app, task_id, priority, count))  # fmt: skip
+            self._engine = engine
         return self._engine
 
     def forget_engine(self) -> None:
@@ -71,7 +81,7 @@ _heartbeats: dict[str, Heartbeat] = {}
 def create_celery(settings: Settings, build_engine: EngineFactory) -> Celery:
     """The worker's app: configured like every broker client, plus the transcode task."""
     app = celery_client(settings)
-    process = WorkerProcess(settings, build_engine)
+    process = WorkerProcess(settings, build_engine, app=app)
     _processes[id(app)] = process
     register_task(app, process)
     return app
@@ -151,6 +161,11 @@ def register_task(app: Celery, process: WorkerProcess) -> None:
                 task_id, state=JobState.FAILURE, error=f"timeout: hard limit of {limit_s} s reached"
             )
             remove_partial(engine.jobs, engine.storage, task_id)
+
+    @app.task(name=CHUNK_TASK_NAME, bind=True, shared=False)
+    def chunk(self: Task[Any, Any], task_id: str) -> None:
+        with logs.job_context(task_id, ""):
+            help_split(process.engine(), task_id, worker=self.request.hostname or "worker")
 
     @app.task(name=STORYBOARD_TASK_NAME, shared=False)
     def storyboard(file_id: str) -> None:

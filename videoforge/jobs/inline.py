@@ -9,6 +9,7 @@ import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from videoforge import workspace
 from videoforge.engine import Engine
@@ -16,6 +17,7 @@ from videoforge.errors import VideoforgeError
 from videoforge.jobs.lease import Interrupted
 from videoforge.models import PRIORITIES
 from videoforge.pipeline import run_job, storyboard_task
+from videoforge.segments.parallel import help_split
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,9 @@ class InlineExecutor:
     """
 
     def __init__(self, engine: Engine, concurrency: int) -> None:
-        self.engine = engine
+        # A split job's helpers run on this pool too (at most one per other thread).
+        self.engine = replace(engine, ask_helpers=self._help)
+        self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="transcode")
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -94,6 +98,18 @@ class InlineExecutor:
         with self._lock:
             self._timers.add(timer)
         timer.start()
+
+    def _help(self, task_id: str, _priority: str, count: int) -> None:
+        with self._lock:
+            for _ in range(min(count, self.concurrency - 1)):
+                if not self._stop.is_set():
+                    self.pool.submit(self._run_helper, task_id)
+
+    def _run_helper(self, task_id: str) -> None:
+        try:
+            help_split(self.engine, task_id, self.name, self._stop)
+        except Exception:
+            log.exception("task %s: a helper failed; the job's attempt takes its items", task_id)
 
     def make_storyboard(self, file_id: str, delay_s: float = 0.0) -> None:
         if delay_s > 0:

@@ -12,7 +12,9 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import Self
 
 from videoforge.errors import TransientError
 from videoforge.jobs.store import JobStore
@@ -35,16 +37,18 @@ class LeaseLost(Exception):
     """Raised inside an attempt that no longer holds its lease; another attempt owns the job."""
 
 
-class Heartbeat:
-    """Renews a held lease on a thread until the block ends, then releases it."""
+class Renewal:
+    """Renews a held lease on a thread, every third of its TTL, until the block ends, then
+    releases it; `lost` once it could not be renewed (taken over, or Redis away too long)."""
 
-    def __init__(self, jobs: JobStore, task_id: str, token: str, ttl_s: float) -> None:
-        self.jobs, self.task_id, self.token, self.ttl_s = jobs, task_id, token, ttl_s
+    def __init__(self, renew: Callable[[], bool], release: Callable[[], object], ttl_s: float,
+                 name: str) -> None:  # fmt: skip
+        self.renew, self.release, self.ttl_s = renew, release, ttl_s
         self.lost = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{task_id[:8]}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=name, daemon=True)
 
-    def __enter__(self) -> Heartbeat:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -54,22 +58,32 @@ class Heartbeat:
         self._stop.set()
         self._thread.join()
         with contextlib.suppress(TransientError):  # if Redis is away it lapses by itself
-            self.jobs.release_lease(self.task_id, self.token)
+            self.release()
 
     def _beat(self) -> None:
         renewed_at = time.monotonic()
         while not self._stop.wait(self.ttl_s / 3):
             try:
-                if not self.jobs.renew_lease(self.task_id, self.token, self.ttl_s):
+                if not self.renew():
                     self.lost = True
-                    log.warning("task %s lost its lease; this attempt stops", self.task_id)
+                    log.warning("%s: lease lost; this attempt stops", self._thread.name)
                     return
                 renewed_at = time.monotonic()
             except TransientError:
-                # Redis is away: keep trying, but past the TTL someone else may own the job.
+                # Redis is away: keep trying, but past the TTL someone else may own it.
                 if time.monotonic() - renewed_at > self.ttl_s:
                     self.lost = True
                     return
+
+
+class Heartbeat(Renewal):
+    """The lease of a job's attempt."""
+
+    def __init__(self, jobs: JobStore, task_id: str, token: str, ttl_s: float) -> None:
+        self.jobs, self.task_id, self.token = jobs, task_id, token
+        super().__init__(lambda: jobs.renew_lease(task_id, token, ttl_s),
+                         lambda: jobs.release_lease(task_id, token), ttl_s,
+                         f"lease-{task_id[:8]}")  # fmt: skip
 
 
 class Guard:

@@ -125,3 +125,16 @@ def tus_upload_key(upload_id: str) -> str:
 def tus_lock_key(upload_id: str) -> str:
     """Held by the one request writing to a resumable upload."""
     return f"{PREFIX}:tus:{upload_id}:lock"
+
+
+CHUNK_TASK_NAME = f"{PREFIX}.chunk"
+
+
+def chunks_key(task_id: str) -> str:
+    """A split job's work items: its plan, each item's result, progress and claim count."""
+    return f"{PREFIX}:job:{task_id}:chunks"
+
+
+def chunk_lease_prefix(task_id: str) -> str:
+    """Followed by a work item's name: held by the one worker encoding that item."""
+    return f"{PREFIX}:job:{task_id}:chunk-lease:"

@@ -74,7 +74,7 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
         *([] if plan.copy_video else ["-vf", _video_filter(plan)]),
         *_codecs(plan),
         *threads_argv(plan.threads),
-        *_muxer(plan),
+        *muxer_argv(plan),
     ]
 
 
@@ -186,7 +186,15 @@ def x264_rate(
 
 
 def _codecs(plan: EncodePlan) -> list[str]:
+    return video_codecs(plan) + (audio_codecs(plan) if plan.has_audio else ["-an"])
+
+
+def video_codecs(plan: EncodePlan) -> list[str]:
+    """The video encoder's argv for a plan (a copy, when its video is copied)."""
     encoding = plan.encoding
+    if plan.copy_video:
+        # The source's own packets: HLS segments are then cut on its keyframes.
+        return ["-c:v", "copy"]
     if plan.format is OutputFormat.WEBM:
         # With a maxrate VP9 runs constrained quality: -b:v is then the cap.
         cap = f"{encoding.maxrate_kbps}k" if encoding.maxrate_kbps else "0"
@@ -196,31 +204,36 @@ def _codecs(plan: EncodePlan) -> list[str]:
             "-row-mt", "1", "-deadline", "good", "-cpu-used", "4",
             "-pix_fmt", "yuv420p",
         ]  # fmt: skip
-        audio = ["-c:a", "libopus", "-b:a", f"{or_default(encoding.audio_bitrate_kbps, 96)}k",
-                 "-ac", or_default(encoding.audio_channels, 2)]  # fmt: skip
     else:
         video = [
             *x264_rate(encoding, 23, plan.x264_preset, encoding.maxrate_kbps),
             # Browsers only play 8-bit 4:2:0 H.264.
             "-pix_fmt", "yuv420p", "-profile:v", "high",
         ]  # fmt: skip
-        audio = aac_audio(encoding)
     if plan.format is OutputFormat.HLS:
         video += KEYFRAME_CLOCK
-    video += plan.prep.color_tags()
-    if plan.copy_video:
-        # The source's own packets: HLS segments are then cut on its keyframes.
-        video = ["-c:v", "copy"]
+    return video + plan.prep.color_tags()
+
+
+def audio_codecs(plan: EncodePlan) -> list[str]:
+    """The audio encoder's argv for a plan (Opus in WebM, AAC elsewhere, or a copy)."""
+    if plan.copy_audio:
+        return ["-c:a", "copy"]
+    encoding = plan.encoding
+    if plan.format is OutputFormat.WEBM:
+        audio = ["-c:a", "libopus", "-b:a", f"{or_default(encoding.audio_bitrate_kbps, 96)}k",
+                 "-ac", or_default(encoding.audio_channels, 2)]  # fmt: skip
+    else:
+        audio = aac_audio(encoding)
     if _separate_audio(plan):
         # -itsoffset on the second input is undone by the seek; a filter's shift is not.
         shift_s = (plan.resume_audio_s or 0.0) - plan.resume_s
         audio = ["-af", f"asetpts=PTS{shift_s:+.6f}/TB", *audio]
-    if plan.copy_audio:
-        audio = ["-c:a", "copy"]
-    return video + (audio if plan.has_audio else ["-an"])
+    return audio
 
 
-def _muxer(plan: EncodePlan) -> list[str]:
+def muxer_argv(plan: EncodePlan) -> list[str]:
+    """The output's muxer and name (HLS: its segments, timeline and numbering too)."""
     if plan.format is OutputFormat.MP4:
         # faststart moves the index to the front so playback starts before the download ends.
         return ["-movflags", "+faststart", "-f", "mp4", plan.output_name]

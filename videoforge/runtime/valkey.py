@@ -25,6 +25,7 @@ def _binary() -> str:
 
 
 URL_FILE = "url"
+LOOPBACK = ("127.0.0.1",)
 
 
 def embedded_url(data_dir: Path) -> str | None:
@@ -41,22 +42,31 @@ class EmbeddedValkey:
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    def start(self, timeout_s: float = 10.0, port: int | None = None) -> str:
-        """Start the server (on `port`, or a free one) and return its URL once it answers."""
+    def start(
+        self, timeout_s: float = 10.0, port: int | None = None, bind: tuple[str, ...] = LOOPBACK
+    ) -> str:
+        """Start the server (on `port`, or a free one) and return its URL once it answers.
+
+        It listens on every address in `bind`; the URL names the first one.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = port or free_port()
+        port = port or free_port(bind[0])
         argv = [
-            _binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
+            _binary(), "--port", str(port), "--bind", *bind, "--dir", str(self.data_dir),
             # AOF so queued jobs survive a restart; noeviction because a queue must never
             # silently drop messages under memory pressure.
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
             "--maxmemory-policy", "noeviction", "--logfile", "valkey.log",
         ]  # fmt: skip
+        if set(bind) - set(LOOPBACK):
+            # Protected mode refuses every non-loopback client while there is no password,
+            # even on addresses bound on purpose; whoever chose them decided who may connect.
+            argv += ["--protected-mode", "no"]
         argv, preexec = dying_with_parent(argv)
         self.process = subprocess.Popen(
             argv, cwd=self.data_dir, start_new_session=True, preexec_fn=preexec
         )
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.url = f"redis://{bind[0]}:{port}/0"
         self._wait_ready(timeout_s)
         # So `videoforge keys` on this machine finds the running server.
         (self.data_dir / URL_FILE).write_text(self.url)

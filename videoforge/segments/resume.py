@@ -3,6 +3,7 @@ published (their playlist, named by the record) and where the rest starts."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from videoforge.errors import (
 from videoforge.jobs.store import JobStore
 from videoforge.models import Job, JobState, OutputFormat
 from videoforge.outputs import remove_output
+from videoforge.segments.parallel import drop_items
 from videoforge.segments.playlist import (
     ResumeAt,
     Segment,
@@ -96,12 +98,17 @@ def _continued(published: str, storage: Storage, read_packets: ReadPackets) -> L
 
 def remove_partial(jobs: JobStore, storage: Storage, task_id: str) -> bool:
     """A job that ended in FAILURE or REVOKED leaves no output behind: what its attempts
-    published as they went is removed, and its name points nowhere. True if it had some."""
+    published as they went, and a split job's items, are removed, and its name points
+    nowhere. True if it had a published output."""
     try:
         job = jobs.get(task_id)
     except VideoforgeError:  # deleted meanwhile, or Redis away: the orphan sweep has it
         return False
-    if job.state not in (JobState.FAILURE, JobState.REVOKED) or not job.published_name:
+    if job.state not in (JobState.FAILURE, JobState.REVOKED):
+        return False
+    with contextlib.suppress(VideoforgeError):  # a split job's items (a leftover expires)
+        drop_items(jobs, storage, task_id)
+    if not job.published_name:
         return False
     try:
         # The name first: if storage fails now, the objects are no longer pointed to, and

@@ -72,6 +72,11 @@ def output_key(name: str) -> str:
     return f"outputs/{name}"
 
 
+def chunk_key(task_id: str, name: str) -> str:
+    """A split job's finished work item (segments.chunks), kept until the job ends."""
+    return f"chunks/{task_id}/{name}"
+
+
 def preview_prefix(file_id: str) -> str:
     """Where a file's previews live; they go when the file goes."""
     return f"previews/{file_id}/"

@@ -1,0 +1,152 @@
+"""Taking a split job's work items (segments.chunks) one at a time: claim, encode, store,
+record. The job's own attempt and every helper run this same loop; the item's lease keeps
+it theirs while they encode it, and is checked again when its result is recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from videoforge.engine import Engine
+from videoforge.errors import MediaError, TransientError
+from videoforge.jobs.chunk_store import ChunkStore
+from videoforge.jobs.lease import Cancelled, LeaseLost, Renewal
+from videoforge.media import run
+from videoforge.media.command import EncodePlan
+from videoforge.media.progress import ProgressParser
+from videoforge.models import JobState
+from videoforge.segments.chunks import (
+    AUDIO_ITEM,
+    ChunkPlan,
+    audio_argv,
+    chunk_argv,
+    chunk_name,
+)
+from videoforge.storage import chunk_key, discard
+
+log = logging.getLogger(__name__)
+
+REPORT_INTERVAL_S = 1.0
+STATE_CHECK_INTERVAL_S = 1.0
+
+
+def item_lease(store: ChunkStore, task_id: str, item: str, token: str, ttl_s: float) -> Renewal:
+    """A claimed item's lease, renewed while it is encoded. Released at the end: a no-op once
+    its result is recorded (that ends the lease), and an item given up goes back at once."""
+    return Renewal(lambda: store.renew(task_id, item, token, ttl_s),
+                   lambda: store.release(task_id, item, token), ttl_s, f"chunk-{item}")  # fmt: skip
+
+
+@dataclass
+class Site:
+    """What one participant works with: the job's plans, a scratch dir whose CHUNKS_DIR
+    receives the items, who it is, and what it calls to stay in step with the job."""
+
+    engine: Engine
+    task_id: str
+    chunks: ChunkPlan
+    encode: EncodePlan  # its input_path is where the source is (or will be) fetched
+    folder: Path
+    worker: str
+    # Raises to stop at once: the job cancelled or ended, the worker shutting down.
+    check: Callable[[], None]
+    # Called on each progress line: the job's attempt turns the items' progress into the
+    # job's there.
+    on_progress: Callable[[], None] = lambda: None
+    # Called before the first item is encoded: a helper fetches the source only then.
+    prepare: Callable[[], None] = lambda: None
+
+    @functools.cached_property
+    def store(self) -> ChunkStore:
+        return ChunkStore(self.engine.jobs.client)
+
+
+def take_items(site: Site) -> list[str]:
+    """Claim and encode items until none is left to claim; return those this participant
+    finished. An item another claimant holds is left to it (and taken over once its lease
+    lapses)."""
+    finished: list[str] = []
+    token = f"{site.worker}/{uuid.uuid4().hex[:8]}"
+    ttl_s = site.engine.settings.lease_ttl_s
+    while True:
+        site.check()
+        item = site.store.claim(site.task_id, token, ttl_s, site.chunks.items)
+        if item is None:
+            return finished
+        site.prepare()
+        with item_lease(site.store, site.task_id, item, token, ttl_s) as lease:
+            result = _encode(site, item, lease)
+            if site.store.finish(site.task_id, item, token, result):
+                finished.append(item)
+                log.info("task %s: item %s encoded on %s", site.task_id, item, site.worker)
+            else:  # taken over meanwhile: the other claimant's result counts
+                discard(site.engine.storage, [result["key"]])
+
+
+def _encode(site: Site, item: str, lease: Renewal) -> dict[str, Any]:
+    plan, chunks, engine = site.encode, site.chunks, site.engine
+    if item == AUDIO_ITEM:
+        argv, duration_s = audio_argv(engine.binaries.ffmpeg, plan), chunks.duration_s
+    else:
+        chunk = chunks.chunk(item)
+        argv = chunk_argv(engine.binaries.ffmpeg, plan, chunks, chunk)
+        duration_s = chunks.duration_of(chunk)
+    parser, reported_at = ProgressParser(duration_s), 0.0
+
+    def on_line(line: str) -> None:
+        nonlocal reported_at
+        if lease.lost:
+            raise LeaseLost
+        site.check()
+        snapshot = parser.feed(line)
+        now = time.monotonic()
+        if snapshot is not None and now - reported_at >= REPORT_INTERVAL_S:
+            reported_at = now
+            if item != AUDIO_ITEM:  # the job's progress counts video seconds
+                with contextlib.suppress(TransientError):
+                    site.store.report(site.task_id, item, snapshot.percent / 100 * duration_s)
+            site.on_progress()
+
+    name = chunk_name(plan, item)
+    timeout_s = float(engine.settings.task_soft_time_limit_s)
+    run.run_ffmpeg(argv, site.folder, engine.binaries, on_line, timeout_s)
+    path = site.folder / name
+    if not path.is_file() or path.stat().st_size == 0:
+        raise MediaError(f"FFmpeg error: {item} of the split encode was not produced")
+    # Named per claim: a claimant that lost its item never overwrites the winner's object.
+    key = chunk_key(site.task_id, f"{uuid.uuid4().hex[:8]}-{name}")
+    size_bytes = path.stat().st_size
+    engine.storage.put_file(key, path)
+    path.unlink()
+    return {"key": key, "worker": site.worker, "size_bytes": size_bytes}
+
+
+def job_checker(engine: Engine, task_id: str) -> Callable[[], None]:
+    """A helper's `check`: stop once the job is cancelled or has ended (it holds no lease
+    of the job, so it reads the job's state, at most once a second)."""
+    checked_at = 0.0
+
+    def check() -> None:
+        nonlocal checked_at
+        now = time.monotonic()
+        if now - checked_at < STATE_CHECK_INTERVAL_S:
+            return
+        checked_at = now
+        try:
+            state = engine.jobs.state(task_id)
+        except TransientError:
+            return  # a Redis blip is not a cancel; the item's lease covers the rest
+        if state is JobState.REVOKED:
+            raise Cancelled
+        if state is None or state.is_terminal:
+            raise LeaseLost
+
+    return check
