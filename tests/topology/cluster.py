@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,19 +25,24 @@ ACCESS_KEY = "videoforge-test"
 SECRET_KEY = "videoforge-test-secret-0123456789"
 BUCKET = "videos-test"
 WEED = Path(sys.executable).parent / "weed"
+HOST = socket.gethostname()  # what `%h` in a worker's name becomes
+# Short leases, so a lost worker's job moves on in seconds (defaults: 30 s, 10 s).
+FAST = {"LEASE_TTL_S": "3", "REAPER_INTERVAL_S": "1", "STORAGE_RETRY_BUDGET_S": "20"}
 
 
 class SeaweedS3:
-    """`weed mini` with every port chosen free, credentials from the environment."""
+    """`weed mini` on one address (`ip`), every port chosen free, credentials from the env."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, ip: str = "127.0.0.1") -> None:
         self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.ip = ip
+        self.port = free_port(ip)
+        self.url = f"http://{ip}:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        # Chosen once, so a restart comes back on the same addresses.
+        # Chosen once, so a restart comes back on the same addresses. Every gRPC port is given:
+        # weed's default, port + 10000, does not exist for a free port above 55535.
         self.ports = {
-            f"-{name}": str(free_port())
+            f"-{name}": str(free_port(ip))
             for name in ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
                          "filer.port", "filer.port.grpc", "s3.port.grpc", "admin.port",
                          "admin.port.grpc")
@@ -45,8 +51,8 @@ class SeaweedS3:
     def start(self) -> SeaweedS3:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         ports = self.ports
-        argv = [str(WEED), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1",
-                "-ip.bind=127.0.0.1", "-master.telemetry=false", "-webdav=false",
+        argv = [str(WEED), "mini", f"-dir={self.data_dir}", f"-ip={self.ip}",
+                f"-ip.bind={self.ip}", "-master.telemetry=false", "-webdav=false",
                 "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
                 f"-s3.port={self.port}", *(f"{k}={v}" for k, v in ports.items())]  # fmt: skip
         env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
@@ -93,11 +99,23 @@ def wait_http(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> N
 
 
 class Role:
-    """One `videoforge api` or `videoforge worker` process with the cluster's environment."""
+    """One `videoforge api` or `videoforge worker` process with the cluster's environment.
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+    `prefix` runs it through a launcher that execs it (`ip netns exec NS`), so `process`
+    is still the videoforge process itself.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        prefix: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.argv = argv
+        self.prefix = prefix or []
         self.env = env
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -105,7 +123,7 @@ class Role:
     def start(self) -> Role:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "videoforge.cli", *self.argv],
+                [*self.prefix, sys.executable, "-m", "videoforge.cli", *self.argv],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -125,7 +143,7 @@ def cluster_env(redis_url: str, s3: SeaweedS3, data_dir: Path, **extra: str) -> 
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("MINIO_", "S3_", "REDIS_"))},
         "REDIS_URL": redis_url,
-        "S3_ENDPOINT": f"127.0.0.1:{s3.port}",
+        "S3_ENDPOINT": f"{s3.ip}:{s3.port}",
         "S3_ACCESS_KEY": ACCESS_KEY,
         "S3_SECRET_KEY": SECRET_KEY,
         "S3_BUCKET": BUCKET,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ import httpx
 import pytest
 
 from tests.topology.cluster import (
+    FAST,
+    HOST,
     Role,
     SeaweedS3,
     cluster_env,
@@ -19,10 +20,9 @@ from tests.topology.cluster import (
     wait_for_workers,
     wait_http,
 )
+from tests.topology.hosts import host_network, host_s3, make_hosts  # noqa: F401  (fixtures)
 from videoforge.runtime.processes import free_port
 from videoforge.runtime.valkey import EmbeddedValkey
-
-HOST = socket.gethostname()
 
 
 @dataclass
@@ -73,9 +73,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, s3: SeaweedS3) -> Iterator
             if role.process is not None:
                 role.stop()
         valkey.stop()
-
-
-FAST = {"LEASE_TTL_S": "3", "REAPER_INTERVAL_S": "1", "STORAGE_RETRY_BUDGET_S": "20"}
 
 
 class Faulty(Cluster):
