@@ -1,7 +1,8 @@
 """Sweeping what no record points to, after a grace period:
 - outputs of attempts that never committed (a worker killed between publishing and its
   SUCCESS record, or an attempt that lost the race and could not clean up);
-- uploads stored but never listed (a crash between the upload's put and the catalog).
+- uploads stored but never listed (a crash between the upload's put and the catalog);
+- a split job's items whose job ended without removing them (Redis or storage away then).
 
 Only names videoforge made are touched. An output is swept only if it carries an attempt
 tag and is not the one its job's record points to (at SUCCESS, or while a live HLS output
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
+from videoforge.jobs.chunk_store import ChunkStore
 from videoforge.outputs import attempt_owner, attempt_stem
 from videoforge.storage import file_id_of_source
 
@@ -32,6 +34,7 @@ OUTPUT_GRACE_MARGIN_S = 600.0
 class Swept:
     outputs: int = 0
     uploads: int = 0
+    chunks: int = 0
 
 
 def sweep(engine: Engine, catalog: SourceCatalog, now: float | None = None) -> Swept:
@@ -39,8 +42,9 @@ def sweep(engine: Engine, catalog: SourceCatalog, now: float | None = None) -> S
     now = time.time() if now is None else now
     output_grace_s = engine.settings.task_time_limit_s + OUTPUT_GRACE_MARGIN_S
     swept = Swept(_sweep_outputs(engine, now - output_grace_s), _sweep_uploads(engine, catalog,
-                  now - UPLOAD_GRACE_S))  # fmt: skip
-    for kind, count in (("outputs", swept.outputs), ("uploads", swept.uploads)):
+                  now - UPLOAD_GRACE_S), _sweep_chunks(engine, now - output_grace_s))  # fmt: skip
+    for kind, count in (("outputs", swept.outputs), ("uploads", swept.uploads),
+                        ("chunks", swept.chunks)):  # fmt: skip
         if count:
             engine.metrics.count("orphans_swept", kind, count)
     return swept
@@ -63,6 +67,24 @@ def _sweep_outputs(engine: Engine, written_before: float) -> int:
         engine.storage.delete(key)
         log.warning("swept %s: no finished job points to it", key)
         removed += 1
+    return removed
+
+
+def _sweep_chunks(engine: Engine, written_before: float) -> int:
+    """A split job's item is kept while its job's items are recorded (segments.parallel);
+    the job's end forgets them and removes their objects, or leaves them here."""
+    removed, recorded = 0, {}
+    store = ChunkStore(engine.jobs.client)
+    for key, modified in engine.storage.list_keys("chunks/"):
+        task_id = key.split("/")[1]
+        if modified > written_before:
+            continue
+        if task_id not in recorded:
+            recorded[task_id] = store.state(task_id).plan is not None
+        if not recorded[task_id]:
+            engine.storage.delete(key)
+            log.warning("swept %s: an item of a split job that has ended", key)
+            removed += 1
     return removed
 
 

@@ -10,9 +10,10 @@ import uuid
 from tests.integration.conftest import EngineFactory
 from videoforge import orphans
 from videoforge.catalog import SourceCatalog
+from videoforge.jobs.chunk_store import ChunkStore
 from videoforge.jobs.names import PUBLISHED_KEY
 from videoforge.models import MediaInfo, SourceFile
-from videoforge.storage import meta_key, output_key, source_key
+from videoforge.storage import chunk_key, meta_key, output_key, source_key
 
 LONG_AGO = time.time() - 100_000
 
@@ -43,15 +44,23 @@ def test_the_sweep_removes_only_what_no_record_points_to(engine_for: EngineFacto
     catalog.add(SourceFile(listed_id, "a.mp4", "a.mp4", source_key(listed_id), media, 1.0))
     unlisted = [put(source_key(unlisted_id)), put(meta_key(unlisted_id))]
     fresh = put(source_key(fresh_id), written_at=time.time())
+    # A split job's items: kept while the job's items are recorded, else swept (after grace).
+    running, ended = str(uuid.uuid4()), str(uuid.uuid4())
+    ChunkStore(engine.jobs.client).start(running, {"chunks": []})
+    kept_items = [put(chunk_key(running, "aaaaaaaa-chunk_00000.mp4"))]
+    ended_items = [put(chunk_key(ended, "bbbbbbbb-chunk_00000.mp4")),
+                   put(chunk_key(ended, "cccccccc-audio.m4a"))]  # fmt: skip
+    fresh_item = put(chunk_key(ended, "dddddddd-chunk_00001.mp4"), written_at=time.time())
 
     swept = orphans.sweep(engine, catalog)
 
     def stored(key: str) -> bool:
         return (root / key).is_file()
 
-    assert all(map(stored, [*committed, publishing, old_style, *listed, fresh]))
-    assert not any(map(stored, [*lost_race, crashed, *unlisted]))
-    assert swept == orphans.Swept(outputs=3, uploads=2)
+    assert all(map(stored, [*committed, publishing, old_style, *listed, fresh, *kept_items,
+                            fresh_item]))  # fmt: skip
+    assert not any(map(stored, [*lost_race, crashed, *unlisted, *ended_items]))
+    assert swept == orphans.Swept(outputs=3, uploads=2, chunks=2)
     fields, _, _ = engine.metrics.snapshot()
     assert fields["orphans_swept|outputs"] >= 3 and fields["orphans_swept|uploads"] >= 2
     assert orphans.sweep(engine, catalog) == orphans.Swept()  # nothing left to do
