@@ -19,6 +19,7 @@ import cli_startup
 import first_segment
 import ladder_vs_singles
 import outbox_cost
+import parallel_speedup
 import passthrough_vs_encode
 import start_latency
 import status_rps
@@ -35,6 +36,7 @@ BENCHMARKS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("P4 upload memory", upload_memory.rows),
     ("P5 task status requests", status_rps.rows),
     ("P6 start latency", start_latency.rows),
+    ("P7 one video across workers", parallel_speedup.rows),
     ("throughput on two slots", throughput.rows),
     ("passthrough against encode", passthrough_vs_encode.rows),
     ("outbox cost", outbox_cost.rows),
