@@ -49,6 +49,12 @@ redis.call('DEL', KEYS[2])
 return 1
 """
 
+# KEYS: chunks hash. ARGV: field, value.
+REPORT_IF_RECORDED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 0
+"""
+
 
 @dataclass(frozen=True)
 class ChunkState:
@@ -104,9 +110,11 @@ class ChunkStore:
         return bool(done)
 
     def report(self, task_id: str, item: str, encoded_s: float) -> None:
-        """How far an item's encode is (seconds of output), for the job's progress."""
+        """How far an item's encode is (seconds of output), for the job's progress; nothing
+        once the job's items are forgotten (a late helper must not bring the hash back)."""
         with redis_errors():
-            self.client.hset(chunks_key(task_id), f"progress:{item}", f"{encoded_s:.3f}")
+            self.client.eval(REPORT_IF_RECORDED, 1, chunks_key(task_id), f"progress:{item}",
+                             f"{encoded_s:.3f}")  # fmt: skip
 
     def state(self, task_id: str) -> ChunkState:
         with redis_errors():
