@@ -183,9 +183,9 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
     argv, on_progress = command.transcode_argv(engine.binaries.ffmpeg, plan), e.on_progress
     split_facts: dict[str, Any] = {}
     if e.split is not None:  # encoded in items across workers, then joined by stream copy
-        plan = parallel.encode_plan(job, media, settings, workdir / SOURCE_FILE, stem)
-        split_facts = parallel.encode_items(parallel.SplitRun(
-            engine, job, e.guard, workdir, plan, e.split, job.worker or "worker"))  # fmt: skip
+        split = parallel.SplitRun(engine, job, e.guard, workdir, media, e.split, stem,
+                                  job.worker or "worker")  # fmt: skip
+        plan, split_facts = parallel.encode_items(split)
         argv = chunks.stitch_argv(engine.binaries.ffmpeg, plan, plan.has_audio)
 
         def on_progress(_: str) -> None:  # the items' progress was the job's; SUCCESS ends it

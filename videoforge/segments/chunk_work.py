@@ -38,6 +38,10 @@ REPORT_INTERVAL_S = 1.0
 STATE_CHECK_INTERVAL_S = 1.0
 
 
+class ItemLost(Exception):
+    """Raised inside an item's encode once its lease is lost (another claimant has it)."""
+
+
 def item_lease(store: ChunkStore, task_id: str, item: str, token: str, ttl_s: float) -> Renewal:
     """A claimed item's lease, renewed while it is encoded. Released at the end: a no-op once
     its result is recorded (that ends the lease), and an item given up goes back at once."""
@@ -81,9 +85,14 @@ def take_items(site: Site) -> list[str]:
         item = site.store.claim(site.task_id, token, ttl_s, site.chunks.items)
         if item is None:
             return finished
-        site.prepare()
         with item_lease(site.store, site.task_id, item, token, ttl_s) as lease:
-            result = _encode(site, item, lease)
+            try:
+                site.prepare()  # under the lease: a long fetch must not lose the item
+                result = _encode(site, item, lease)
+            except ItemLost:  # taken over (this host was cut off a while): on to the next
+                log.warning("task %s: item %s was taken over from %s", site.task_id, item,
+                            site.worker)  # fmt: skip
+                continue
             if site.store.finish(site.task_id, item, token, result):
                 finished.append(item)
                 log.info("task %s: item %s encoded on %s", site.task_id, item, site.worker)
@@ -104,7 +113,7 @@ def _encode(site: Site, item: str, lease: Renewal) -> dict[str, Any]:
     def on_line(line: str) -> None:
         nonlocal reported_at
         if lease.lost:
-            raise LeaseLost
+            raise ItemLost
         site.check()
         snapshot = parser.feed(line)
         now = time.monotonic()

@@ -54,6 +54,9 @@ class ChunkPlan:
     chunks: tuple[Chunk, ...]
     has_audio: bool
     duration_s: float
+    # The job's attempt's encoder preset: every host encodes with it (a stream copy joins
+    # only chunks whose H.264 headers agree), whatever its own X264_PRESET says.
+    x264_preset: str = "veryfast"
 
     @property
     def items(self) -> list[str]:
@@ -75,12 +78,14 @@ class ChunkPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"fps": self.fps, "has_audio": self.has_audio, "duration_s": self.duration_s,
-                "chunks": [[c.start_frame, c.frames] for c in self.chunks]}  # fmt: skip
+                "chunks": [[c.start_frame, c.frames] for c in self.chunks],
+                "x264_preset": self.x264_preset}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChunkPlan:
         chunks = tuple(Chunk(n, start, frames) for n, (start, frames) in enumerate(data["chunks"]))
-        return cls(float(data["fps"]), chunks, bool(data["has_audio"]), float(data["duration_s"]))
+        return cls(float(data["fps"]), chunks, bool(data["has_audio"]), float(data["duration_s"]),
+                   str(data.get("x264_preset", "veryfast")))  # fmt: skip
 
 
 def exact_fps(fps: float) -> float:
@@ -91,8 +96,9 @@ def exact_fps(fps: float) -> float:
 
 
 def plan_chunks(
-    duration_s: float, fps: float, chunk_s: float, has_audio: bool, segment_s: float
-) -> ChunkPlan:
+    duration_s: float, fps: float, chunk_s: float, has_audio: bool, segment_s: float,
+    x264_preset: str = "veryfast",
+) -> ChunkPlan:  # fmt: skip
     """Chunks of about `chunk_s`, each a whole number of `segment_s` segments; `fps` is the
     output's exact rate."""
     per_chunk_s = segment_s * max(1, round(chunk_s / segment_s))
@@ -104,7 +110,7 @@ def plan_chunks(
         Chunk(k, start, starts[k + 1] - start if k + 1 < count else None)
         for k, start in enumerate(starts)
     )
-    return ChunkPlan(fps, chunks, has_audio, duration_s)
+    return ChunkPlan(fps, chunks, has_audio, duration_s, x264_preset)
 
 
 def wants_split(

@@ -59,18 +59,19 @@ def split_plan(
     ladder = bool(job.renditions)
     if copies_video or not wants_split(job.parallel, job.format, ladder, duration_s, fps, min_s):
         return None
-    plan = plan_chunks(duration_s, exact_fps(fps), settings.chunk_seconds,
-                       media.audio_codec is not None, HLS_SEGMENT_S)  # fmt: skip
+    has_audio = media.audio_codec is not None
+    plan = plan_chunks(duration_s, exact_fps(fps), settings.chunk_seconds, has_audio,
+                       HLS_SEGMENT_S, settings.x264_preset)  # fmt: skip
     return plan if len(plan.chunks) > 1 else None
 
 
-def encode_plan(job: Job, media: MediaInfo, settings: Settings, input_path: Path,
-                stem: str) -> EncodePlan:  # fmt: skip
+def encode_plan(job: Job, media: MediaInfo, settings: Settings, input_path: Path, stem: str,
+                chunks: ChunkPlan) -> EncodePlan:  # fmt: skip
     """What every item of a split job is encoded with, and what the stitch muxes into."""
     return EncodePlan(
         input_path=input_path, stem=stem, format=job.format, width=job.width,
         height=job.height, has_audio=media.audio_codec is not None,
-        x264_preset=settings.x264_preset, max_pixels=settings.max_input_pixels,
+        x264_preset=chunks.x264_preset, max_pixels=settings.max_input_pixels,
         prep=VideoPrep.of(media), threads=settings.job_threads, clip=job.clip,
         encoding=Encoding.of(job.encoding),
     )  # fmt: skip
@@ -79,24 +80,28 @@ def encode_plan(job: Job, media: MediaInfo, settings: Settings, input_path: Path
 @dataclass
 class SplitRun:
     """What the job's attempt splits: its engine, job, lease guard and scratch dir (whose
-    source is fetched), the encode's plan, the chunks, and who it is."""
+    source is fetched), the source's media, the chunks, the output's stem and who it is."""
 
     engine: Engine
     job: Job
     guard: Guard
     workdir: Path
-    encode: EncodePlan
+    media: MediaInfo
     chunks: ChunkPlan
+    stem: str
     worker: str
 
 
-def encode_items(run: SplitRun) -> dict[str, Any]:
+def encode_items(run: SplitRun) -> tuple[EncodePlan, dict[str, Any]]:
     """Every item encoded (here or by helpers) and fetched into CHUNKS_DIR with the
-    stitch's list; returns what the result says of the split."""
+    stitch's list; returns the plan they were encoded with (the stitch's too) and what the
+    result says of the split."""
     engine, task_id = run.engine, run.job.task_id
     store = ChunkStore(engine.jobs.client)
     # A later attempt goes on with the first attempt's items, whatever the settings now.
     chunks = ChunkPlan.from_dict(store.start(task_id, run.chunks.to_dict()))
+    encode = encode_plan(run.job, run.media, engine.settings, run.workdir / SOURCE_FILE,
+                         run.stem, chunks)  # fmt: skip
     before = store.state(task_id)
     resumed_s = sum(chunks.duration_of(c) for c in chunks.chunks if c.item in before.done)
     missing = [item for item in chunks.items if item not in before.done]
@@ -105,7 +110,7 @@ def encode_items(run: SplitRun) -> dict[str, Any]:
     folder = run.workdir / CHUNKS_DIR
     folder.mkdir(exist_ok=True)
     progress = _ProgressWriter(engine.jobs, store, task_id, chunks, resumed_s)
-    site = Site(engine, task_id, chunks, run.encode, folder, run.worker, run.guard.check,
+    site = Site(engine, task_id, chunks, encode, folder, run.worker, run.guard.check,
                 progress.tick)  # fmt: skip
     while True:
         take_items(site)
@@ -116,15 +121,15 @@ def encode_items(run: SplitRun) -> dict[str, Any]:
         run.guard.check(force=True)
         time.sleep(WAIT_S)
     for item, done in state.done.items():
-        engine.storage.fetch_file(done["key"], folder / chunk_name(run.encode, item))
-    (folder / LIST_NAME).write_text(concat_list(run.encode, chunks))
+        engine.storage.fetch_file(done["key"], folder / chunk_name(encode, item))
+    (folder / LIST_NAME).write_text(concat_list(encode, chunks))
     listed = [
         {"index": c.index, "start_s": round(chunks.start_s(c), 3),
          "duration_s": round(chunks.duration_of(c), 3), "worker": state.done[c.item]["worker"],
          "attempts": state.claims.get(c.item, 1)}
         for c in chunks.chunks
     ]  # fmt: skip
-    return {
+    return encode, {
         "chunks": listed,
         "workers": sorted({str(done["worker"]) for done in state.done.values()}),
         "resumed_from_s": round(resumed_s, 3),
@@ -178,7 +183,8 @@ def help_split(
     source = workdir / SOURCE_FILE
     try:
         media = sources.stored_media(engine, job.file_id)
-        plan = encode_plan(job, media, engine.settings, source, "helper")
+        chunks = ChunkPlan.from_dict(state.plan)
+        plan = encode_plan(job, media, engine.settings, source, "helper", chunks)
         folder = workdir / CHUNKS_DIR
         folder.mkdir()
 
@@ -193,8 +199,7 @@ def help_split(
                 raise Interrupted
             job_check()
 
-        site = Site(engine, task_id, ChunkPlan.from_dict(state.plan), plan, folder, worker,
-                    check, prepare=fetch_once)  # fmt: skip
+        site = Site(engine, task_id, chunks, plan, folder, worker, check, prepare=fetch_once)
         return len(take_items(site))
     except (Cancelled, LeaseLost, Interrupted):
         log.info("task %s: helper on %s stops, the job was cancelled or ended", task_id, worker)
