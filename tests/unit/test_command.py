@@ -194,3 +194,11 @@ def test_a_clip_seeks_and_limits_the_input_before_opening_it() -> None:
     assert argv[at - 4 : at] == ["-ss", "1.500000", "-t", "2.750000"]
     assert argv.count("-ss") == 1 and argv.count("-t") == 1
     assert "-ss" not in transcode_argv(FFMPEG, make_plan(OutputFormat.MP4))
+
+
+def test_the_job_thread_budget_holds_for_the_decoder_and_the_encoder() -> None:
+    argv = transcode_argv(FFMPEG, make_plan(OutputFormat.MP4, threads=1))
+    at = argv.index("-i")
+    assert argv[at - 2 : at] == ["-threads", "1"]  # an input option: the decoder's
+    assert argv.count("-threads") == 2 and argv[argv.index("-threads", at) + 1] == "1"
+    assert "-threads" not in transcode_argv(FFMPEG, make_plan(OutputFormat.MP4))  # ffmpeg's

@@ -67,8 +67,10 @@ class EncodePlan:
 
 def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     """The whole ffmpeg command for one plan."""
+    source = input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, plan.resume_s,
+                        plan.threads)  # fmt: skip
     return [
-        *input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, plan.resume_s),
+        *source,
         *_audio_input(plan),
         *_maps(plan),
         *([] if plan.copy_video else ["-vf", _video_filter(plan)]),
@@ -79,10 +81,12 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
 
 
 def input_argv(
-    ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None, resume_s: float = 0
-) -> list[str]:
+    ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None,
+    resume_s: float = 0, threads: int = 0,
+) -> list[str]:  # fmt: skip
     """Everything before the outputs: quiet, machine-readable progress, the guarded input
-    (only the clip's part of it, when there is one, from `resume_s` on when resumed)."""
+    (only the clip's part of it, when there is one, from `resume_s` on when resumed),
+    decoded on `threads` threads (0: ffmpeg's choice)."""
     return [
         ffmpeg,
         "-hide_banner",
@@ -101,6 +105,10 @@ def input_argv(
         "-max_pixels",
         str(max_pixels),
         *_window(clip, resume_s),
+        # The job's thread budget holds for its decoder too: left to itself, it takes one
+        # thread per core more, and jobs sharing a host (or a split job's chunks side by
+        # side) would each decode on every core.
+        *threads_argv(threads),
         "-i",
         f"file:{input_path}",
     ]

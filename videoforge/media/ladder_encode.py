@@ -57,7 +57,8 @@ def rung_file(index: int) -> str:
 
 def ladder_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
     """The ffmpeg command, run in ENCODED_DIR: one MP4 per rung, and AUDIO_FILE."""
-    argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip)]
+    argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip,
+                        threads=plan.threads)]  # fmt: skip
     encoded = _encoded(plan)
     if encoded:
         argv += ["-filter_complex", _graph(plan, encoded)]

@@ -139,8 +139,10 @@ def _container(plan: EncodePlan) -> str:
 def chunk_argv(ffmpeg: str, plan: EncodePlan, chunks: ChunkPlan, chunk: Chunk) -> list[str]:
     """One chunk's video: seek to its first frame, encode exactly its frames, no audio."""
     start_s = chunks.start_s(chunk)
+    source = command.input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, start_s,
+                                plan.threads)  # fmt: skip
     argv = [
-        *command.input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, start_s),
+        *source,
         "-map", plan.prep.video_map, "-map_metadata", "-1", "-map_chapters", "-1",
         "-vf", ",".join([*plan.prep.chain(), scale(plan.width, plan.height)]),
         *command.video_codecs(plan),
@@ -153,8 +155,10 @@ def chunk_argv(ffmpeg: str, plan: EncodePlan, chunks: ChunkPlan, chunk: Chunk) -
 
 def audio_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     """The whole output's audio in one run: no joins in it, and it starts with the video."""
+    source = command.input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip,
+                                threads=plan.threads)  # fmt: skip
     return [
-        *command.input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip),
+        *source,
         "-map", plan.prep.audio_map, "-map_metadata", "-1", "-vn",
         *command.audio_codecs(plan),
         "-f", _container(plan), chunk_name(plan, AUDIO_ITEM),
