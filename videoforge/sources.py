@@ -156,12 +156,13 @@ def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
 
 def in_place(storage: Storage, source: SourceFile) -> Path | str | None:
     """Where ffmpeg can read a stored source without copying it: the local file, or a
-    presigned URL (S3). None: it must be fetched first (a backend with neither)."""
+    presigned URL (S3) on the endpoint this process reaches (our own FFmpeg reads it, not
+    a client). None: it must be fetched first (a backend with neither)."""
     path = storage.local_path(source.storage_key)
     if path is not None:
         return path
     try:
-        return storage.presigned_url(source.storage_key, SOURCE_URL_TTL_S)
+        return storage.presigned_url(source.storage_key, SOURCE_URL_TTL_S, internal=True)
     except NotImplementedError:
         return None
 

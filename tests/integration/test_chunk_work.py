@@ -27,13 +27,14 @@ def test_a_fetch_longer_than_the_lease_keeps_the_item(
     source, folder = tmp_path / "source", tmp_path / CHUNKS_DIR
     folder.mkdir()
 
-    def slow_fetch() -> None:  # three lease lifetimes, as a big source on a slow link
+    def slow_fetch() -> Path:  # three lease lifetimes, as a big source on a slow link
         if not source.exists():
             time.sleep(3 * engine.settings.lease_ttl_s)
             engine.storage.fetch_file(source_key(job.file_id), source)
+        return source
 
     plan = encode_plan(job, media, engine.settings, source, "t", chunks)
-    site = Site(engine, job.task_id, chunks, plan, folder, "w1", lambda: None, prepare=slow_fetch)
+    site = Site(engine, job.task_id, chunks, plan, folder, "w1", lambda: None, locate=slow_fetch)
     assert take_items(site) == chunks.items == ["audio", "0"]
     state = store.state(job.task_id)
     assert state.claims == {"audio": 1, "0": 1}  # never lost, never claimed again

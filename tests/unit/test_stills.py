@@ -192,7 +192,8 @@ def test_sources_are_read_in_place_or_by_a_presigned_url(tmp_path: Path) -> None
     remote.local_path.return_value = None
     remote.presigned_url.return_value = "https://s3/x?sig"
     assert _locate(remote, record) == "https://s3/x?sig"
-    remote.presigned_url.assert_called_once_with("sources/abc/source", mock.ANY)
+    # Our own FFmpeg reads it: the endpoint this process reaches, not the clients' one.
+    remote.presigned_url.assert_called_once_with("sources/abc/source", mock.ANY, internal=True)
 
 
 def test_no_turn_within_the_wait_means_none_not_a_queue(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep, scale
-from videoforge.media.probe import INPUT_GUARDS
+from videoforge.media.probe import INPUT_GUARDS, input_guards
 from videoforge.models import Clip, OutputFormat
 
 HLS_SEGMENT_S = 6
@@ -34,7 +34,7 @@ KEYFRAME_CLOCK = [
 class EncodePlan:
     """Everything the argv depends on, as plain data."""
 
-    input_path: Path
+    input_path: Path | str  # a local file, or a presigned URL (see input_argv)
     stem: str
     format: OutputFormat
     width: int
@@ -81,12 +81,13 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
 
 
 def input_argv(
-    ffmpeg: str, input_path: Path, max_pixels: int, clip: Clip | None = None,
+    ffmpeg: str, input_path: Path | str, max_pixels: int, clip: Clip | None = None,
     resume_s: float = 0, threads: int = 0,
 ) -> list[str]:  # fmt: skip
     """Everything before the outputs: quiet, machine-readable progress, the guarded input
     (only the clip's part of it, when there is one, from `resume_s` on when resumed),
-    decoded on `threads` threads (0: ffmpeg's choice)."""
+    decoded on `threads` threads (0: ffmpeg's choice). The input is a local file, or a
+    stored object through a presigned URL (read in ranges: a split job's helper)."""
     return [
         ffmpeg,
         "-hide_banner",
@@ -100,7 +101,7 @@ def input_argv(
         "-nostats",
         "-stats_period",
         "0.5",
-        *INPUT_GUARDS,
+        *input_guards(input_path),
         # A second guard against decompression bombs: the decoder refuses bigger frames.
         "-max_pixels",
         str(max_pixels),
@@ -110,7 +111,7 @@ def input_argv(
         # side) would each decode on every core.
         *threads_argv(threads),
         "-i",
-        f"file:{input_path}",
+        f"file:{input_path}" if isinstance(input_path, Path) else input_path,
     ]
 
 

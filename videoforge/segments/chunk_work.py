@@ -11,7 +11,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,7 @@ class Site:
     engine: Engine
     task_id: str
     chunks: ChunkPlan
-    encode: EncodePlan  # its input_path is where the source is (or will be) fetched
+    encode: EncodePlan
     folder: Path
     worker: str
     # Raises to stop at once: the job cancelled or ended, the worker shutting down.
@@ -65,8 +65,10 @@ class Site:
     # Called on each progress line: the job's attempt turns the items' progress into the
     # job's there.
     on_progress: Callable[[], None] = lambda: None
-    # Called before the first item is encoded: a helper fetches the source only then.
-    prepare: Callable[[], None] = lambda: None
+    # Where the source is for the next item (None: where `encode` says). A helper reads
+    # it in place: the local file, or ranges of it through a presigned URL (fresh for each
+    # item: a helper may outlive one), and fetches it only from a backend with neither.
+    locate: Callable[[], Path | str] | None = None
 
     @functools.cached_property
     def store(self) -> ChunkStore:
@@ -87,8 +89,9 @@ def take_items(site: Site) -> list[str]:
             return finished
         with item_lease(site.store, site.task_id, item, token, ttl_s) as lease:
             try:
-                site.prepare()  # under the lease: a long fetch must not lose the item
-                result = _encode(site, item, lease)
+                # Under the lease: a long fetch must not lose the item.
+                where = site.locate() if site.locate is not None else site.encode.input_path
+                result = _encode(site, replace(site.encode, input_path=where), item, lease)
             except ItemLost:  # taken over (this host was cut off a while): on to the next
                 log.warning("task %s: item %s was taken over from %s", site.task_id, item,
                             site.worker)  # fmt: skip
@@ -100,8 +103,8 @@ def take_items(site: Site) -> list[str]:
                 discard(site.engine.storage, [result["key"]])
 
 
-def _encode(site: Site, item: str, lease: Renewal) -> dict[str, Any]:
-    plan, chunks, engine = site.encode, site.chunks, site.engine
+def _encode(site: Site, plan: EncodePlan, item: str, lease: Renewal) -> dict[str, Any]:
+    chunks, engine = site.chunks, site.engine
     if item == AUDIO_ITEM:
         argv, duration_s = audio_argv(engine.binaries.ffmpeg, plan), chunks.duration_s
     else:

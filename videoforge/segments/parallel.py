@@ -180,17 +180,20 @@ def help_split(
     if job.state.is_terminal or state.plan is None:
         return 0
     workdir = workspace.create(engine.settings.temp_dir, task_id)
-    source = workdir / SOURCE_FILE
+    fetched = workdir / SOURCE_FILE
     try:
         media = sources.stored_media(engine, job.file_id)
+        stored = sources.lookup(engine, job.file_id)
         chunks = ChunkPlan.from_dict(state.plan)
-        plan = encode_plan(job, media, engine.settings, source, "helper", chunks)
+        plan = encode_plan(job, media, engine.settings, fetched, "helper", chunks)
         folder = workdir / CHUNKS_DIR
         folder.mkdir()
 
-        def fetch_once() -> None:
-            if not source.exists():
-                engine.storage.fetch_file(source_key(job.file_id), source)
+        def locate() -> Path | str:
+            where = sources.in_place(engine.storage, stored)
+            if where is None and not fetched.exists():
+                engine.storage.fetch_file(source_key(job.file_id), fetched)
+            return where or fetched
 
         job_check = job_checker(engine, task_id)
 
@@ -199,7 +202,7 @@ def help_split(
                 raise Interrupted
             job_check()
 
-        site = Site(engine, task_id, chunks, plan, folder, worker, check, prepare=fetch_once)
+        site = Site(engine, task_id, chunks, plan, folder, worker, check, locate=locate)
         return len(take_items(site))
     except (Cancelled, LeaseLost, Interrupted):
         log.info("task %s: helper on %s stops, the job was cancelled or ended", task_id, worker)

@@ -46,8 +46,12 @@ class Storage(Protocol):
     def check(self) -> None:
         """Raise TransientError unless the backend answers."""
 
-    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
-        """A time-limited URL that clients can GET directly (S3 only)."""
+    def presigned_url(
+        self, key: str, expires_s: int, disposition: str | None = None, internal: bool = False
+    ) -> str:
+        """A time-limited URL that clients can GET directly (S3 only); `internal`: on the
+        endpoint this process reaches, for its own FFmpeg (PUBLIC_S3_ENDPOINT is the
+        clients' view, which a container may not reach)."""
 
     def local_path(self, key: str) -> Path | None:
         """The object's file, to read in place (local storage only; None elsewhere);

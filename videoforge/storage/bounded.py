@@ -73,8 +73,10 @@ class BoundedStorage:
     def check(self) -> None:
         self._call(self.inner.check)
 
-    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
-        return self.inner.presigned_url(key, expires_s, disposition)
+    def presigned_url(
+        self, key: str, expires_s: int, disposition: str | None = None, internal: bool = False
+    ) -> str:
+        return self.inner.presigned_url(key, expires_s, disposition, internal)
 
     def local_path(self, key: str) -> Path | None:
         return self.inner.local_path(key)

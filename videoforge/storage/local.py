@@ -130,7 +130,9 @@ class LocalStorage:
                 with contextlib.suppress(FileNotFoundError):  # deleted meanwhile
                     yield key, path.stat().st_mtime
 
-    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
+    def presigned_url(
+        self, key: str, expires_s: int, disposition: str | None = None, internal: bool = False
+    ) -> str:
         raise NotImplementedError("local storage has no presigned URLs")  # settings forbid it
 
     def local_path(self, key: str) -> Path | None:

@@ -123,14 +123,16 @@ class S3Storage:
     def check(self) -> None:
         self._call(self.bucket, "head_bucket", Bucket=self.bucket)
 
-    def presigned_url(self, key: str, expires_s: int, disposition: str | None = None) -> str:
-        """A time-limited GET URL on the public endpoint (computed locally, no request)."""
+    def presigned_url(
+        self, key: str, expires_s: int, disposition: str | None = None, internal: bool = False
+    ) -> str:
+        """A time-limited GET URL on the public endpoint, or the one this process uses
+        (`internal`); computed locally, no request."""
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if disposition:
             params["ResponseContentDisposition"] = disposition
-        url: str = self.presign_client.generate_presigned_url(
-            "get_object", Params=params, ExpiresIn=expires_s
-        )
+        signer = self.client if internal else self.presign_client
+        url: str = signer.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
         return url
 
     def local_path(self, key: str) -> Path | None:
