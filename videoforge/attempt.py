@@ -156,8 +156,9 @@ def _encode_single(e: Encode) -> tuple[str, dict[str, Any]]:
     if e.split is not None:  # encoded in items across workers, then joined by stream copy
         split = parallel.SplitRun(engine, job, e.guard, workdir, media, e.split, stem,
                                   job.worker or "worker")  # fmt: skip
-        plan, split_facts = parallel.encode_items(split)
-        argv = chunks.stitch_argv(engine.binaries.ffmpeg, plan, plan.has_audio)
+        joined, split_facts = parallel.encode_items(split)
+        assert isinstance(joined, command.EncodePlan)  # one rendition (a ladder: encodes)
+        plan, argv = joined, chunks.stitch_argv(engine.binaries.ffmpeg, joined, joined.has_audio)
 
         def on_progress(_: str) -> None:  # the items' progress was the job's; SUCCESS ends it
             e.guard.check()

@@ -131,11 +131,6 @@ def check_order(order: TranscodeOrder) -> None:
         raise InvalidRequest(f"resolution is required for {order.format.value}")
     if order.resolution is not None and order.renditions is not None:
         raise InvalidRequest("give either resolution or renditions, not both")
-    if order.parallel is True and order.wants_ladder:
-        raise InvalidRequest(
-            "parallel splits one rendition (mp4, webm, or hls with one resolution and MPEG-TS "
-            "segments); a ladder is encoded by one worker"
-        )
 
 
 def check_settings(order: TranscodeOrder) -> None:

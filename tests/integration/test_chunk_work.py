@@ -39,4 +39,5 @@ def test_a_fetch_longer_than_the_lease_keeps_the_item(
     state = store.state(job.task_id)
     assert state.claims == {"audio": 1, "0": 1}  # never lost, never claimed again
     assert {done["worker"] for done in state.done.values()} == {"w1"}
-    assert all(engine.storage.size(done["key"]) > 0 for done in state.done.values())
+    stored = [key for done in state.done.values() for key in done["keys"].values()]
+    assert len(stored) == 2 and all(engine.storage.size(key) > 0 for key in stored)

@@ -15,6 +15,8 @@ from videoforge.media import manifests as manifests_reader
 from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
 from videoforge.models import Job, SegmentFormat
+from videoforge.segments import items, parallel
+from videoforge.segments.chunks import CHUNKS_DIR
 
 
 def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
@@ -44,11 +46,36 @@ def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
     )
     encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
     encoded.mkdir()
-    run_ffmpeg(ladder_encode.ladder_argv(binaries.ffmpeg, encode), encoded, engine, e.on_progress)
+    split_facts: dict[str, Any] = {}
+    if e.split is None:
+        argv = ladder_encode.ladder_argv(binaries.ffmpeg, encode)
+        run_ffmpeg(argv, encoded, engine, e.on_progress)
+    else:  # each chunk encodes every rung on any worker; each rung's chunks are joined
+        split_facts = _encode_split(e, encoded)
     argv = packaging.package_argv(binaries.packager, package)
     run.run_packager(argv, outdir, binaries, float(settings.task_soft_time_limit_s))
     shutil.rmtree(encoded, ignore_errors=True)  # room for nothing but what is published
-    return packaging.main_manifest(package), _ladder_facts(job, package, outdir)
+    return packaging.main_manifest(package), {**_ladder_facts(job, package, outdir),
+                                              **split_facts}  # fmt: skip
+
+
+def _encode_split(e: Encode, encoded: Path) -> dict[str, Any]:
+    """The split ladder's items (segments.parallel), then each rung's chunks joined by
+    stream copy into the file the one-run encode would have written, and its audio."""
+    assert e.split is not None
+    split = parallel.SplitRun(e.engine, e.job, e.guard, e.workdir, e.media, e.split, e.stem,
+                              e.job.worker or "worker")  # fmt: skip
+    plan, facts = parallel.encode_items(split)
+    assert isinstance(plan, ladder_encode.LadderPlan)
+    for rung in range(len(plan.renditions)):
+        argv = items.rung_join_argv(e.engine.binaries.ffmpeg, rung)
+        run_ffmpeg(argv, encoded, e.engine, lambda _: e.guard.check())
+    if plan.has_audio:
+        (e.workdir / CHUNKS_DIR / ladder_encode.AUDIO_FILE).rename(
+            encoded / ladder_encode.AUDIO_FILE
+        )
+    shutil.rmtree(e.workdir / CHUNKS_DIR, ignore_errors=True)
+    return facts
 
 
 def _ladder_facts(job: Job, package: packaging.PackagePlan, outdir: Path) -> dict[str, Any]:

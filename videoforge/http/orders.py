@@ -69,8 +69,8 @@ class TranscodeRequest(BaseModel):
     parallel: bool | Literal["auto"] = Field(
         default="auto",
         description="Split the encode into chunks that any worker may take, joined by stream "
-        "copy: `true`, `false`, or `auto` (jobs of PARALLEL_MIN_DURATION_S or longer). mp4, "
-        "webm and one-rendition hls; `true` also means the video is encoded, never copied",
+        "copy: `true`, `false`, or `auto` (jobs of PARALLEL_MIN_DURATION_S or longer); every "
+        "format, ladders too. `true` also means the video is encoded, never copied",
     )
 
     video: VideoSettings | None = Field(default=None, description="Video encoder settings")

@@ -31,7 +31,7 @@ LADDER_CRF = 23
 class LadderPlan:
     """Everything the ladder argv depends on, as plain data."""
 
-    input_path: Path
+    input_path: Path | str  # a local file, or a presigned URL (see command.input_argv)
     renditions: tuple[Rendition, ...]
     has_audio: bool
     prep: VideoPrep = field(default_factory=VideoPrep)
@@ -68,9 +68,39 @@ def ladder_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
     for index in encoded:
         argv += _rung_output(plan, index, plan.renditions[index])
     if plan.has_audio:
-        audio = ["-c:a", "copy"] if plan.copy_audio else aac_audio(plan.encoding)
-        argv += ["-map", plan.prep.audio_map, "-vn", *audio, *_UNTAGGED, "-f", "mp4", AUDIO_FILE]
+        argv += _audio_output(plan)
     return argv
+
+
+def _audio_output(plan: LadderPlan) -> list[str]:
+    audio = ["-c:a", "copy"] if plan.copy_audio else aac_audio(plan.encoding)
+    return ["-map", plan.prep.audio_map, "-vn", *audio, *_UNTAGGED, "-f", "mp4", AUDIO_FILE]
+
+
+def rung_chunk_file(index: int, chunk: int) -> str:
+    return f"rung{index}_chunk_{chunk:05d}.mp4"
+
+
+def chunk_argv(ffmpeg: str, plan: LadderPlan, chunk: int, start_s: float,
+               frames: int | None) -> list[str]:  # fmt: skip
+    """One chunk of every rung of a split ladder (segments.chunks): the input seeked to the
+    chunk's first frame, exactly `frames` frames in each rung (None: to the end), no audio;
+    one MP4 per rung, as `rung_chunk_file` names them. Never a copied top rung."""
+    encoded = list(range(len(plan.renditions)))
+    argv = [*input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, start_s,
+                        plan.threads), "-filter_complex", _graph(plan, encoded)]  # fmt: skip
+    limit = ["-frames:v", str(frames)] if frames is not None else []
+    for index in encoded:
+        output = _rung_output(plan, index, plan.renditions[index])  # ends -f mp4 NAME
+        argv += [*output[:-3], *limit, "-f", "mp4", rung_chunk_file(index, chunk)]
+    return argv
+
+
+def audio_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
+    """A split ladder's audio alone, whole: AUDIO_FILE as the one-run ladder writes it."""
+    source = input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip,
+                        threads=plan.threads)  # fmt: skip
+    return [*source, *_audio_output(plan)]
 
 
 _UNTAGGED = ["-map_metadata", "-1", "-map_chapters", "-1"]

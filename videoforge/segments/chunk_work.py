@@ -20,16 +20,10 @@ from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.chunk_store import ChunkStore
 from videoforge.jobs.lease import Cancelled, LeaseLost, Renewal
 from videoforge.media import run
-from videoforge.media.command import EncodePlan
 from videoforge.media.progress import ProgressParser
 from videoforge.models import JobState
-from videoforge.segments.chunks import (
-    AUDIO_ITEM,
-    ChunkPlan,
-    audio_argv,
-    chunk_argv,
-    chunk_name,
-)
+from videoforge.segments.chunks import AUDIO_ITEM, ChunkPlan
+from videoforge.segments.items import Split, item_argv, item_files, item_seconds
 from videoforge.storage import chunk_key, discard
 
 log = logging.getLogger(__name__)
@@ -57,7 +51,7 @@ class Site:
     engine: Engine
     task_id: str
     chunks: ChunkPlan
-    encode: EncodePlan
+    encode: Split  # one rendition's plan, or a ladder's
     folder: Path
     worker: str
     # Raises to stop at once: the job cancelled or ended, the worker shutting down.
@@ -100,17 +94,13 @@ def take_items(site: Site) -> list[str]:
                 finished.append(item)
                 log.info("task %s: item %s encoded on %s", site.task_id, item, site.worker)
             else:  # taken over meanwhile: the other claimant's result counts
-                discard(site.engine.storage, [result["key"]])
+                discard(site.engine.storage, list(result["keys"].values()))
 
 
-def _encode(site: Site, plan: EncodePlan, item: str, lease: Renewal) -> dict[str, Any]:
+def _encode(site: Site, plan: Split, item: str, lease: Renewal) -> dict[str, Any]:
     chunks, engine = site.chunks, site.engine
-    if item == AUDIO_ITEM:
-        argv, duration_s = audio_argv(engine.binaries.ffmpeg, plan), chunks.duration_s
-    else:
-        chunk = chunks.chunk(item)
-        argv = chunk_argv(engine.binaries.ffmpeg, plan, chunks, chunk)
-        duration_s = chunks.duration_of(chunk)
+    argv = item_argv(engine.binaries.ffmpeg, plan, chunks, item)
+    duration_s = item_seconds(chunks, item)
     parser, reported_at = ProgressParser(duration_s), 0.0
 
     def on_line(line: str) -> None:
@@ -127,18 +117,23 @@ def _encode(site: Site, plan: EncodePlan, item: str, lease: Renewal) -> dict[str
                     site.store.report(site.task_id, item, snapshot.percent / 100 * duration_s)
             site.on_progress()
 
-    name = chunk_name(plan, item)
     timeout_s = float(engine.settings.task_soft_time_limit_s)
     run.run_ffmpeg(argv, site.folder, engine.binaries, on_line, timeout_s)
-    path = site.folder / name
-    if not path.is_file() or path.stat().st_size == 0:
+    paths = [site.folder / name for name in item_files(plan, item)]
+    if not all(path.is_file() and path.stat().st_size > 0 for path in paths):
         raise MediaError(f"FFmpeg error: {item} of the split encode was not produced")
-    # Named per claim: a claimant that lost its item never overwrites the winner's object.
-    key = chunk_key(site.task_id, f"{uuid.uuid4().hex[:8]}-{name}")
-    size_bytes = path.stat().st_size
-    engine.storage.put_file(key, path)
-    path.unlink()
-    return {"key": key, "worker": site.worker, "size_bytes": size_bytes}
+    # Named per claim: a claimant that lost its item never overwrites the winner's objects.
+    claim, keys, size_bytes = uuid.uuid4().hex[:8], {}, 0
+    try:
+        for path in paths:
+            keys[path.name] = chunk_key(site.task_id, f"{claim}-{path.name}")
+            size_bytes += path.stat().st_size
+            engine.storage.put_file(keys[path.name], path)
+            path.unlink()
+    except BaseException:
+        discard(engine.storage, list(keys.values()))
+        raise
+    return {"keys": keys, "worker": site.worker, "size_bytes": size_bytes}
 
 
 def job_checker(engine: Engine, task_id: str) -> Callable[[], None]:

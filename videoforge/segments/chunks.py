@@ -21,7 +21,7 @@ from videoforge.media.filters import scale
 from videoforge.media.ladder import fps_expression
 from videoforge.models import OutputFormat
 
-# The formats a job may be split for: one rendition, so one encode to cut.
+# The formats a one-rendition job may be split in (a ladder may be, in any of its formats).
 CHUNKED_FORMATS = (OutputFormat.MP4, OutputFormat.WEBM, OutputFormat.HLS)
 AUDIO_ITEM = "audio"
 # Where a participant's work items and the stitch's list are kept, beside the output dir
@@ -118,9 +118,9 @@ def wants_split(
     min_duration_s: float,
 ) -> bool:  # fmt: skip
     """Whether a job is split: asked for (`parallel` True), or left to us (None) and at
-    least `min_duration_s` long; never a ladder, another format, or an unknown frame rate
-    (chunks are counted in frames)."""
-    if parallel is False or ladder or fmt not in CHUNKED_FORMATS or fps <= 0:
+    least `min_duration_s` long; a ladder in any streaming format, one rendition in
+    CHUNKED_FORMATS; never with an unknown frame rate (chunks are counted in frames)."""
+    if parallel is False or fps <= 0 or not (ladder or fmt in CHUNKED_FORMATS):
         return False
     return parallel is True or duration_s >= min_duration_s
 
@@ -169,9 +169,14 @@ def concat_list(plan: EncodePlan, chunks: ChunkPlan) -> str:
     """The concat demuxer's script. Each chunk's duration is given in whole frames: the
     demuxer would otherwise place the next chunk after the last packet's end as the file
     states it, which an encoder's reordering delay can shift by a frame."""
+    return concat_script([chunk_name(plan, c.item) for c in chunks.chunks], chunks)
+
+
+def concat_script(files: list[str], chunks: ChunkPlan) -> str:
+    """The concat script of one file per chunk, in order (see concat_list)."""
     lines = ["ffconcat version 1.0"]
-    for chunk in chunks.chunks:
-        lines.append(f"file '{chunk_name(plan, chunk.item)}'")
+    for name, chunk in zip(files, chunks.chunks, strict=True):
+        lines.append(f"file '{name}'")
         if chunk.frames is not None:
             lines.append(f"duration {chunks.duration_of(chunk):.6f}")
     return "\n".join(lines) + "\n"

@@ -25,18 +25,17 @@ from videoforge.jobs.store import JobStore
 from videoforge.media.command import HLS_SEGMENT_S, EncodePlan
 from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
+from videoforge.media.ladder_encode import LadderPlan
 from videoforge.models import Job, JobState, MediaInfo, Progress
 from videoforge.segments.chunk_work import Site, job_checker, take_items
 from videoforge.segments.chunks import (
     CHUNKS_DIR,
-    LIST_NAME,
     ChunkPlan,
-    chunk_name,
-    concat_list,
     exact_fps,
     plan_chunks,
     wants_split,
 )
+from videoforge.segments.items import Split, join_lists
 from videoforge.settings import Settings
 from videoforge.storage import Storage, discard, source_key
 
@@ -66,8 +65,16 @@ def split_plan(
 
 
 def encode_plan(job: Job, media: MediaInfo, settings: Settings, input_path: Path, stem: str,
-                chunks: ChunkPlan) -> EncodePlan:  # fmt: skip
-    """What every item of a split job is encoded with, and what the stitch muxes into."""
+                chunks: ChunkPlan) -> Split:  # fmt: skip
+    """What every item of a split job is encoded with: one rendition's plan (the stitch's
+    too), or a ladder's (every rung encoded, none copied; packaged after the joins)."""
+    if job.renditions:
+        return LadderPlan(
+            input_path=input_path, renditions=tuple(job.renditions),
+            has_audio=media.audio_codec is not None, prep=VideoPrep.of(media),
+            x264_preset=chunks.x264_preset, max_pixels=settings.max_input_pixels,
+            threads=settings.job_threads, clip=job.clip, encoding=Encoding.of(job.encoding),
+        )  # fmt: skip
     return EncodePlan(
         input_path=input_path, stem=stem, format=job.format, width=job.width,
         height=job.height, has_audio=media.audio_codec is not None,
@@ -92,10 +99,10 @@ class SplitRun:
     worker: str
 
 
-def encode_items(run: SplitRun) -> tuple[EncodePlan, dict[str, Any]]:
-    """Every item encoded (here or by helpers) and fetched into CHUNKS_DIR with the
-    stitch's list; returns the plan they were encoded with (the stitch's too) and what the
-    result says of the split."""
+def encode_items(run: SplitRun) -> tuple[Split, dict[str, Any]]:
+    """Every item encoded (here or by helpers) and fetched into CHUNKS_DIR with the lists
+    that join them (see segments.items); returns the plan they were encoded with and what
+    the result says of the split."""
     engine, task_id = run.engine, run.job.task_id
     store = ChunkStore(engine.jobs.client)
     # A later attempt goes on with the first attempt's items, whatever the settings now.
@@ -120,9 +127,11 @@ def encode_items(run: SplitRun) -> tuple[EncodePlan, dict[str, Any]]:
         progress.tick(state)
         run.guard.check(force=True)
         time.sleep(WAIT_S)
-    for item, done in state.done.items():
-        engine.storage.fetch_file(done["key"], folder / chunk_name(encode, item))
-    (folder / LIST_NAME).write_text(concat_list(encode, chunks))
+    for done in state.done.values():
+        for name, key in done["keys"].items():
+            engine.storage.fetch_file(key, folder / name)
+    for name, script in join_lists(encode, chunks).items():
+        (folder / name).write_text(script)
     listed = [
         {"index": c.index, "start_s": round(chunks.start_s(c), 3),
          "duration_s": round(chunks.duration_of(c), 3), "worker": state.done[c.item]["worker"],
@@ -220,5 +229,5 @@ def drop_items(jobs: JobStore, storage: Storage, task_id: str) -> None:
     state = store.state(task_id)
     if state.plan is None:
         return
-    discard(storage, [str(done["key"]) for done in state.done.values()])
+    discard(storage, [str(key) for done in state.done.values() for key in done["keys"].values()])
     store.forget(task_id, ChunkPlan.from_dict(state.plan).items)
