@@ -54,6 +54,11 @@ class Watched:
         page.on("request", lambda request: self.requests.append(request.url))
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        # Requests that met no server (aborted ones too: players cancel loads), for the
+        # message of a test that then fails.
+        self.failed: list[str] = []
+        page.on("requestfailed", lambda request: self.failed.append(
+            f"{request.method} {request.url} ({request.failure})"))  # fmt: skip
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":

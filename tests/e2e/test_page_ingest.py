@@ -131,7 +131,10 @@ def test_an_upload_goes_on_after_the_network_drops(
     wire.mend()
     page.context.set_offline(False)
     second_offset = resumed_at_bytes(page)  # the note said "network is down" until now
-    wait_until_played(page)
+    try:
+        wait_until_played(page)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; requests that met no server: {page_on.failed}") from None
 
     size = clips["wide"].stat().st_size
     assert 0 < first_offset < second_offset < size  # each time from where it was, not from 0

@@ -34,12 +34,23 @@ function problem(status, body) {
   return new Error(detail || `the server answered ${status}`);
 }
 
+// Reads that met no server (a dropped connection, a network coming back) are tried again
+// after these waits; a write is not, since it may have been done.
+const READ_RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+
 async function api(path, options = {}) {
+  const read = !options.method || options.method === "GET";
   let response;
-  try {
-    response = await fetch(path, { ...options, headers: { ...authHeaders(), ...options.headers } });
-  } catch (err) {
-    throw new Error("cannot reach the videoforge server");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await fetch(path, { ...options, headers: { ...authHeaders(), ...options.headers } });
+      break;
+    } catch (err) {
+      if (!read || attempt >= READ_RETRY_DELAYS_MS.length) {
+        throw new Error("cannot reach the videoforge server");
+      }
+      await new Promise((r) => setTimeout(r, READ_RETRY_DELAYS_MS[attempt]));
+    }
   }
   const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) throw problem(response.status, body);
