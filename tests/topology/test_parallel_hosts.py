@@ -1,11 +1,15 @@
-"""A split ("parallel") MP4 job on two worker hosts: its chunks are encoded on both and
+"""A split ("parallel") MP4 job on two worker hosts (network namespaces of their own, checked
+as such): its chunks are encoded on both and
 joined into one output with every frame, as good as a single run's at every join; a host
 SIGKILLed in the middle of a chunk costs that chunk alone, which the other host redoes once
 its lease lapses."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +55,31 @@ def clip(tmp_path_factory: pytest.TempPathFactory, binaries: FFmpegBinaries) -> 
                      SECONDS)  # fmt: skip
 
 
+def check_separate_hosts(cluster: HostsCluster) -> None:
+    """The hosts are separate: each worker in a network namespace of its own (the worker
+    itself: `ip netns exec` execs the CLI, which execs Celery, so kill_tree reaches it),
+    connected to Valkey from its own address, and unable to reach the host's loopback."""
+    addresses = set(cluster.addresses.values())
+    assert len(addresses) == 2 and cluster.network.gateway not in addresses
+    for role in cluster.workers.values():
+        assert role.process is not None
+        assert os.readlink(f"/proc/{role.process.pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        assert b"videoforge.worker" in Path(f"/proc/{role.process.pid}/cmdline").read_bytes()
+    deadline = time.monotonic() + 60  # they answered a ping through Valkey: only a reconnect
+    while True:
+        with redis.Redis.from_url(cluster.redis_url) as valkey:
+            seen = {client["addr"].rsplit(":", 1)[0] for client in valkey.client_list()}
+        if addresses <= seen:
+            break
+        assert time.monotonic() < deadline, (addresses, seen)
+        time.sleep(0.5)
+    port = cluster.redis_url.rsplit(":", 1)[1].split("/")[0]
+    probe = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+    argv = ["ip", "netns", "exec", cluster.namespaces["h1"], sys.executable, "-c", probe]
+    refused = subprocess.run(argv, capture_output=True)
+    assert refused.returncode != 0 and b"ConnectionRefusedError" in refused.stderr
+
+
 def test_a_split_job_spreads_over_two_hosts_and_joins_seamlessly(
     make_hosts: MakeHosts, host_s3: SeaweedS3, binaries: FFmpegBinaries, clip: Path,
     tmp_path: Path,
@@ -61,6 +90,7 @@ def test_a_split_job_spreads_over_two_hosts_and_joins_seamlessly(
     # `localhost`): helpers read the source in ranges on the address they use themselves.
     unreachable = f"http://127.0.0.1:{host_s3.port}"
     cluster, client = make_hosts(workers=("h1", "h2"), PUBLIC_S3_ENDPOINT=unreachable, **SETTINGS)
+    check_separate_hosts(cluster)
     file_id = upload(client, clip)["file_id"]
     split = wait_success(client, submit(client, file_id, **JOB, parallel=True)["task_id"])
     # The same encode in one run, as a reference, after the split job (it would take a host
