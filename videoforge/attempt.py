@@ -15,6 +15,7 @@ from videoforge.encodes.context import OUT_DIR, SOURCE_FILE, Copy, Encode, run_f
 from videoforge.encodes.ladder import encode_ladder
 from videoforge.engine import Engine
 from videoforge.errors import TransientError
+from videoforge.jobs.chunk_store import ChunkStore
 from videoforge.jobs.lease import Guard
 from videoforge.jobs.progress_writer import progress_writer
 from videoforge.jobs.timings import PhaseClock
@@ -69,7 +70,8 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     outdir.mkdir()
     with clock.phase("probe"):  # the keyframe check reads the source like a probe
         copy = _passthrough(job, media, source, engine)
-    split = parallel.split_plan(job, media, copy.video, engine.settings)
+    split = parallel.split_plan(job, media, copy.video, engine.settings,
+                                ChunkStore(engine.jobs.client))  # fmt: skip
     live = None
     if publishes_live(job):  # published as it is made; resumed after what is published
         # A split job resumes by its items instead (see segments.parallel).

@@ -160,7 +160,7 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         log.info("task %s: this attempt's outputs removed, the job moved on", job.task_id)
         return
     log.info("task %s file %s succeeded: %s", job.task_id, job.file_id, job.output_name)
-    if "chunks" in outcome.result:  # a split job's items are joined into its output now
+    if job.kind is JobKind.TRANSCODE:  # a split job's items are in its output now
         with contextlib.suppress(VideoforgeError):  # a leftover expires; its objects are swept
             drop_items(engine.jobs, engine.storage, job.task_id)
     _count_success(job, engine, outcome.result, timings)

@@ -64,7 +64,7 @@ def accept_stored(
     """The same for an object a client put in storage itself (a direct upload): probed in
     place through a presigned URL, under the same rules, then copied to its source key."""
     head = b"".join(engine.storage.read(key, 0, 63))
-    url = engine.storage.presigned_url(key, SOURCE_URL_TTL_S)
+    url = engine.storage.presigned_url(key, SOURCE_URL_TTL_S, internal=True)  # our ffprobe
     media = run.probe_stored(engine.binaries, url, head, engine.settings.max_input_pixels)
     probe.check_limits(media, input_limits(engine.settings))
     return _keep(engine, media, original_name, lambda dest: copy(key, dest))

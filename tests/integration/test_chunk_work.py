@@ -9,7 +9,9 @@ from pathlib import Path
 
 from tests.integration.conftest import EngineFactory
 from videoforge import sources
+from videoforge.jobs.celery_app import useful_helpers
 from videoforge.jobs.chunk_store import ChunkStore
+from videoforge.jobs.workers import WorkerInfo, WorkerRegistry
 from videoforge.segments.chunk_work import Site, take_items
 from videoforge.segments.chunks import CHUNKS_DIR, plan_chunks
 from videoforge.segments.parallel import encode_plan
@@ -41,3 +43,16 @@ def test_a_fetch_longer_than_the_lease_keeps_the_item(
     assert {done["worker"] for done in state.done.values()} == {"w1"}
     stored = [key for done in state.done.values() for key in done["keys"].values()]
     assert len(stored) == 2 and all(engine.storage.size(key) > 0 for key in stored)
+
+
+def test_a_split_job_asks_for_no_more_helpers_than_there_are_free_worker_slots(
+    engine_for: EngineFactory,
+) -> None:
+    engine, _ = engine_for()
+    registry = WorkerRegistry(engine.jobs.client)
+    for name, slots, consuming in (("a@h", 4, True), ("b@h", 2, True), ("c@h", 8, False)):
+        registry.beat(WorkerInfo(name, "h", 1, slots, consuming=consuming))
+    assert useful_helpers(engine.jobs, 100) == 5  # 6 slots taking jobs, one is the attempt's
+    assert useful_helpers(engine.jobs, 3) == 3
+    registry.drain("a@h")  # draining: takes no new job
+    assert useful_helpers(engine.jobs, 100) == 1

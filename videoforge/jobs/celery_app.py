@@ -25,10 +25,12 @@ from celery.signals import (
 from videoforge import orphans, workspace
 from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
+from videoforge.errors import TransientError
 from videoforge.jobs.broker import celery_client, send_helpers, send_job
 from videoforge.jobs.heartbeat import Heartbeat
 from videoforge.jobs.names import CHUNK_TASK_NAME, QUEUE, STORYBOARD_TASK_NAME, TASK_NAME
 from videoforge.jobs.reaper import Reaper
+from videoforge.jobs.store import JobStore
 from videoforge.jobs.workers import WorkerRegistry
 from videoforge.models import JobState
 from videoforge.pipeline import run_job, storyboard_task
@@ -62,8 +64,10 @@ class WorkerProcess:
             engine = self.build_engine(self.settings, (SoftTimeLimitExceeded,))
             app = self.app
             if app is not None:
+                jobs = engine.jobs
                 engine = replace(engine, ask_helpers=lambda task_id, priority, count:
-                                 send_helpers(app, task_id, priority, count))  # fmt: skip
+                                 send_helpers(app, task_id, priority,
+                                              useful_helpers(jobs, count)))  # fmt: skip
             self._engine = engine
         return self._engine
 
@@ -146,6 +150,18 @@ def _stop_heartbeats(**_: Any) -> None:
     # Gone from GET /workers at once, rather than when its record expires.
     for heartbeat in _heartbeats.values():
         heartbeat.stop()
+
+
+def useful_helpers(jobs: JobStore, wanted: int) -> int:
+    """How many helpers a split job's items can use: no more than the worker slots taking
+    jobs besides the attempt's own, so a long job does not queue hundreds of messages that
+    find nothing left. Unknown (Redis away): as many as wanted, each leaves if idle."""
+    try:
+        slots = sum(w.concurrency for w in WorkerRegistry(jobs.client).live()
+                    if w.consuming and not w.draining)  # fmt: skip
+    except TransientError:
+        return wanted
+    return min(wanted, max(1, slots - 1))
 
 
 def register_task(app: Celery, process: WorkerProcess) -> None:

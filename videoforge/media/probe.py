@@ -47,7 +47,11 @@ def input_guards(source: Path | str) -> list[str]:
         raise ValueError("a source is a local path or an http(s) URL")
     guards = list(INPUT_GUARDS)
     guards[guards.index("-protocol_whitelist") + 1] = URL_PROTOCOLS
-    return guards
+    # A read that stalls fails in 30 s instead of holding its job (or a split job's item,
+    # whose lease the worker keeps renewing) until the time limit; a dropped connection is
+    # opened again, with the same presigned URL, from where it was.
+    return [*guards, "-rw_timeout", "30000000", "-reconnect", "1",
+            "-reconnect_on_network_error", "1", "-reconnect_delay_max", "5"]  # fmt: skip
 
 
 def probe_argv(ffprobe: str, path: Path | str, max_pixels: int | None = None) -> list[str]:

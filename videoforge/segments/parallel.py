@@ -48,16 +48,23 @@ SOURCE_FILE = "source"  # as in attempt.py: a helper's scratch dir is laid out a
 
 
 def split_plan(
-    job: Job, media: MediaInfo, copies_video: bool, settings: Settings
+    job: Job, media: MediaInfo, copies_video: bool, settings: Settings, store: ChunkStore
 ) -> ChunkPlan | None:
     """The job's chunks when it is split, else None (see chunks.wants_split; a copied
-    video has nothing to encode, and one chunk is no split)."""
+    video has nothing to encode, and one chunk is no split). A job an earlier attempt split
+    stays split, with that attempt's plan, whatever this host's settings say."""
+    recorded = store.state(job.task_id).plan
+    if recorded is not None:
+        return ChunkPlan.from_dict(recorded)
     duration_s = job.clip.duration_s if job.clip else media.duration_s
-    fps = VideoPrep.of(media).fps
     min_s = settings.parallel_min_duration_s
     ladder = bool(job.renditions)
-    if copies_video or not wants_split(job.parallel, job.format, ladder, duration_s, fps, min_s):
+    # The source's own rate: unknown, the output's would be a guess (30), and chunks are
+    # counted in frames.
+    if copies_video or not wants_split(job.parallel, job.format, ladder, duration_s,
+                                       media.fps, min_s):  # fmt: skip
         return None
+    fps = VideoPrep.of(media).fps
     has_audio = media.audio_codec is not None
     plan = plan_chunks(duration_s, exact_fps(fps), settings.chunk_seconds, has_audio,
                        HLS_SEGMENT_S, settings.x264_preset)  # fmt: skip
@@ -153,6 +160,7 @@ class _ProgressWriter:
                  resumed_s: float) -> None:  # fmt: skip
         self.jobs, self.store, self.task_id, self.chunks = jobs, store, task_id, chunks
         self.resumed_s, self.started_at, self.written_at = resumed_s, time.monotonic(), 0.0
+        self.percent = 0.0
 
     def tick(self, state: ChunkState | None = None) -> None:
         now = time.monotonic()
@@ -170,7 +178,10 @@ class _ProgressWriter:
             speed = (encoded_s - self.resumed_s) / max(now - self.started_at, 1e-6)
             eta_s = (total_s - encoded_s) / speed if speed > 0 else None
             eta = round(eta_s, 1) if eta_s is not None else None
-            percent = round(min(99.0, 100 * encoded_s / total_s), 1)
+            # Never back: an item taken over from a lost worker is encoded again from 0.
+            percent = self.percent = max(
+                self.percent, round(min(99.0, 100 * encoded_s / total_s), 1)
+            )
             snapshot = Progress(percent=percent, fps=0.0, speed=round(speed, 2), eta_seconds=eta)
             self.jobs.update(self.task_id, state=JobState.PROGRESS, progress=snapshot)
 
@@ -183,9 +194,12 @@ def help_split(
     when `stop` is set (its executor shuts down: the item goes back at once)."""
     try:
         job = engine.jobs.get(task_id)
+        state = ChunkStore(engine.jobs.client).state(task_id)
     except NotFound:
         return 0
-    state = ChunkStore(engine.jobs.client).state(task_id)
+    except TransientError as exc:  # the job's attempt takes the items meanwhile
+        log.warning("task %s: helper on %s not started: %s", task_id, worker, exc.message)
+        return 0
     if job.state.is_terminal or state.plan is None:
         return 0
     workdir = workspace.create(engine.settings.temp_dir, task_id)
@@ -213,7 +227,10 @@ def help_split(
 
         site = Site(engine, task_id, chunks, plan, folder, worker, check, locate=locate)
         return len(take_items(site))
-    except (Cancelled, LeaseLost, Interrupted):
+    except Interrupted:
+        log.info("task %s: helper on %s stops, its executor shuts down", task_id, worker)
+        return 0
+    except (Cancelled, LeaseLost):
         log.info("task %s: helper on %s stops, the job was cancelled or ended", task_id, worker)
         return 0
     except VideoforgeError as exc:  # its item went back: the job's attempt meets it too
