@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videoforge.media.encoding import Encoding
+from videoforge.media.encoding import AAC_AUDIO as AAC_AUDIO  # for callers of the argv
+from videoforge.media.encoding import Encoding, aac_audio, or_default, x264_rate
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.probe import INPUT_GUARDS, input_guards
 from videoforge.models import Clip, OutputFormat
@@ -19,9 +20,6 @@ RESUME_EARLY_S = 0.001
 HLS_TIMELINE_START_S = 10.0
 
 KEYFRAME_INTERVAL_S = 2  # divides HLS_SEGMENT_S, so every segment starts on a keyframe
-AAC_AUDIO = ["-c:a", "aac", "-b:a", "128k", "-ac", "2"]
-# The VBV buffer under a maxrate: two seconds at maxrate, one keyframe interval.
-BUFFER_S = 2
 # Forced keyframes (IDR, so closed GOPs) on a fixed clock and none elsewhere: segment cuts
 # land on them, and every rendition of the same source shares boundaries.
 KEYFRAME_CLOCK = [
@@ -80,6 +78,13 @@ def transcode_argv(ffmpeg: str, plan: EncodePlan) -> list[str]:
     ]
 
 
+def prologue(ffmpeg: str) -> list[str]:
+    """Every run's start: quiet, no prompts, and machine-readable progress on stdout every
+    0.5 s (no human stats on stderr), which the runner reads to check the job's guard."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+            "-progress", "pipe:1", "-nostats", "-stats_period", "0.5"]  # fmt: skip
+
+
 def input_argv(
     ffmpeg: str, input_path: Path | str, max_pixels: int, clip: Clip | None = None,
     resume_s: float = 0, threads: int = 0,
@@ -89,18 +94,7 @@ def input_argv(
     decoded on `threads` threads (0: ffmpeg's choice). The input is a local file, or a
     stored object through a presigned URL (read in ranges: a split job's helper)."""
     return [
-        ffmpeg,
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        "-loglevel",
-        "error",
-        # Machine-readable progress on stdout every 0.5 s; no human stats on stderr.
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        "-stats_period",
-        "0.5",
+        *prologue(ffmpeg),
         *input_guards(input_path),
         # A second guard against decompression bombs: the decoder refuses bigger frames.
         "-max_pixels",
@@ -168,30 +162,6 @@ def _maps(plan: EncodePlan) -> list[str]:
 
 def _video_filter(plan: EncodePlan) -> str:
     return ",".join([*plan.prep.chain(), scale(plan.width, plan.height)])
-
-
-def or_default(value: int | str | None, default: int | str) -> str:
-    """A setting as an argv word: the job's own, else the format's default (0 is a value)."""
-    return str(default if value is None else value)
-
-
-def aac_audio(encoding: Encoding) -> list[str]:
-    """AAC at the job's bit rate and channels (AAC_AUDIO when it has none)."""
-    if encoding.audio_bitrate_kbps is None and encoding.audio_channels is None:
-        return AAC_AUDIO
-    return ["-c:a", "aac", "-b:a", f"{or_default(encoding.audio_bitrate_kbps, 128)}k",
-            "-ac", or_default(encoding.audio_channels, 2)]  # fmt: skip
-
-
-def x264_rate(
-    encoding: Encoding, crf: int, x264_preset: str, maxrate_kbps: int | None
-) -> list[str]:
-    """libx264's preset and quality target (capped CRF when there is a maxrate)."""
-    rate = ["-c:v", "libx264", "-preset", encoding.x264_preset or x264_preset,
-            "-crf", or_default(encoding.crf, crf)]  # fmt: skip
-    if maxrate_kbps is not None:
-        rate += ["-maxrate", f"{maxrate_kbps}k", "-bufsize", f"{maxrate_kbps * BUFFER_S}k"]
-    return rate
 
 
 def _codecs(plan: EncodePlan) -> list[str]:

@@ -8,15 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videoforge.media.command import BUFFER_S as BUFFER_S  # the rungs' VBV buffer
-from videoforge.media.command import (
-    KEYFRAME_CLOCK,
-    aac_audio,
-    input_argv,
-    threads_argv,
-    x264_rate,
-)
-from videoforge.media.encoding import Encoding
+from videoforge.media.command import KEYFRAME_CLOCK, input_argv, threads_argv
+from videoforge.media.encoding import BUFFER_S as BUFFER_S  # the rungs' VBV buffer
+from videoforge.media.encoding import Encoding, aac_audio, x264_rate
 from videoforge.media.filters import VideoPrep, scale
 from videoforge.media.ladder import h264_level
 from videoforge.models import Clip, Rendition

@@ -137,7 +137,9 @@ def _container(plan: EncodePlan) -> str:
 
 
 def chunk_argv(ffmpeg: str, plan: EncodePlan, chunks: ChunkPlan, chunk: Chunk) -> list[str]:
-    """One chunk's video: seek to its first frame, encode exactly its frames, no audio."""
+    """One chunk's video: seek to its first frame, encode exactly its frames, no audio.
+    The seek lands RESUME_EARLY_S before that frame (see command._window), and `-frames:v`
+    counts frames after the fps filter: the output's frames, as the plan counts them."""
     start_s = chunks.start_s(chunk)
     source = command.input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip, start_s,
                                 plan.threads)  # fmt: skip
@@ -188,14 +190,19 @@ def stitch_argv(ffmpeg: str, plan: EncodePlan, has_audio: bool) -> list[str]:
     the list names its chunks relative to itself, in CHUNKS_DIR."""
     container, folder = _container(plan), f"../{CHUNKS_DIR}"
     return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-        "-progress", "pipe:1", "-nostats",
-        # Only our own files, in the formats we wrote them in.
-        "-protocol_whitelist", "file", "-format_whitelist", f"concat,{container}",
-        "-f", "concat", "-safe", "0", "-i", f"{folder}/{LIST_NAME}",
+        *command.prologue(ffmpeg),
+        *concat_input(f"{folder}/{LIST_NAME}", container),
+        # Whitelists are per input: the audio's are given again.
         *(["-protocol_whitelist", "file", "-format_whitelist", container,
            "-i", f"{folder}/{chunk_name(plan, AUDIO_ITEM)}"] if has_audio else []),
         "-map", "0:v", *(["-map", "1:a"] if has_audio else []),
         "-c", "copy", "-map_metadata", "-1",
         *command.muxer_argv(plan),
     ]  # fmt: skip
+
+
+def concat_input(list_path: str, container: str) -> list[str]:
+    """The concat demuxer reading a list of our own `container` files. `-safe 0`: the list
+    names them by a relative path that goes up a folder (../chunks), which it would refuse."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", f"concat,{container}",
+            "-f", "concat", "-safe", "0", "-i", list_path]  # fmt: skip

@@ -10,7 +10,7 @@ so the packager then works as ever (media.packaging).
 
 from __future__ import annotations
 
-from videoforge.media import ladder_encode
+from videoforge.media import command, ladder_encode
 from videoforge.media.command import EncodePlan
 from videoforge.media.ladder_encode import LadderPlan, rung_chunk_file, rung_file
 from videoforge.segments.chunks import (
@@ -21,6 +21,7 @@ from videoforge.segments.chunks import (
     audio_argv,
     chunk_argv,
     chunk_name,
+    concat_input,
     concat_script,
 )
 
@@ -73,8 +74,7 @@ def rung_join_argv(ffmpeg: str, rung: int) -> list[str]:
     """One rung's chunks joined by stream copy into the file the ladder's packager reads;
     run in the ladder's ENCODED_DIR, beside CHUNKS_DIR."""
     return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
-        "-protocol_whitelist", "file", "-format_whitelist", "concat,mp4",
-        "-f", "concat", "-safe", "0", "-i", f"../{CHUNKS_DIR}/{rung_list(rung)}",
+        *command.prologue(ffmpeg),  # its progress lines let a cancel stop it
+        *concat_input(f"../{CHUNKS_DIR}/{rung_list(rung)}", "mp4"),
         "-map", "0:v", "-c", "copy", "-map_metadata", "-1", "-f", "mp4", rung_file(rung),
     ]  # fmt: skip
