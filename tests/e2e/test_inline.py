@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_clip
 from tests.e2e.service import (
     Service,
     alive,
@@ -19,6 +20,7 @@ from tests.e2e.service import (
     upload,
     wait_for,
 )
+from videoforge.media.binaries import FFmpegBinaries
 
 LIMIT_BYTES = 12_000_000  # above every test clip
 TOO_BIG = b"\0" * (LIMIT_BYTES + 1_000_000)
@@ -136,3 +138,19 @@ def test_an_upload_that_stalls_gets_408(inline: Service) -> None:
     assert b"the upload sent nothing for 2 s" in answer
     assert list((inline.data_dir / "tmp").glob("upload-*")) == []
     assert sources(inline) == before
+
+
+def test_a_split_job_runs_on_the_inline_threads(
+    inline: Service, binaries: FFmpegBinaries, tmp_path: Path
+) -> None:
+    # Its helper waits its turn in the same priority queue as jobs, on the second thread.
+    clip = make_clip(binaries, tmp_path / "split.mp4", "320x240", 36)  # under the upload limit
+    with inline.client() as client:
+        file_id = upload(client, clip)["file_id"]
+        body = {"format": "mp4", "resolution": "320:240", "parallel": True}
+        task = client.post(f"/videos/transcode/{file_id}", json=body).json()
+        final, _ = wait_for(client, task["task_id"], timeout_s=300)
+        assert final["state"] == "SUCCESS", final
+        assert [c["duration_s"] for c in final["result"]["chunks"]] == [30, 6]
+        assert final["result"]["workers"] == [f"inline@{socket.gethostname()}"]
+        assert not list((inline.data_dir / "objects" / "chunks").glob("*/*"))  # dropped

@@ -40,25 +40,28 @@ class InlineExecutor:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
-        self._waiting: list[tuple[int, int, str]] = []  # (rank, arrival, task_id)
+        self._waiting: list[tuple[int, int, str, bool]] = []  # (rank, arrival, task_id, helper)
         self._arrivals = itertools.count()
         self.name = f"inline@{socket.gethostname()}"
         workspace.sweep_orphans(engine.settings.temp_dir)
         for task_id in engine.jobs.active_task_ids():
             self.submit(task_id, self._priority_of(task_id))
 
-    def submit(self, task_id: str, priority: str = "normal") -> None:
+    def submit(self, task_id: str, priority: str = "normal", helper: bool = False) -> None:
+        """Queue a job (or, `helper`, a split job's helper: it waits its turn like the job,
+        so a later higher-priority job starts before it)."""
         with self._lock:
             if not self._stop.is_set():
                 rank = PRIORITIES.index(priority) if priority in PRIORITIES else 1
-                heapq.heappush(self._waiting, (rank, next(self._arrivals), task_id))
+                heapq.heappush(self._waiting, (rank, next(self._arrivals), task_id, helper))
                 # Each pool run takes the best waiting job at the time it starts.
                 self.pool.submit(self._run_next)
 
     def queue_position(self, task_id: str, priority: str) -> int | None:
         with self._lock:
             waiting = sorted(self._waiting)
-        places = [place for place, (_, _, queued) in enumerate(waiting, 1) if queued == task_id]
+        places = [place for place, (_, _, queued, helper) in enumerate(waiting, 1)
+                  if queued == task_id and not helper]  # fmt: skip
         return places[0] if places else None
 
     def _priority_of(self, task_id: str) -> str:
@@ -71,8 +74,11 @@ class InlineExecutor:
         with self._lock:
             if not self._waiting:
                 return
-            _, _, task_id = heapq.heappop(self._waiting)
-        self._run(task_id)
+            _, _, task_id, helper = heapq.heappop(self._waiting)
+        if helper:
+            self._run_helper(task_id)
+        else:
+            self._run(task_id)
 
     def _run(self, task_id: str) -> None:
         try:
@@ -99,11 +105,9 @@ class InlineExecutor:
             self._timers.add(timer)
         timer.start()
 
-    def _help(self, task_id: str, _priority: str, count: int) -> None:
-        with self._lock:
-            for _ in range(min(count, self.concurrency - 1)):
-                if not self._stop.is_set():
-                    self.pool.submit(self._run_helper, task_id)
+    def _help(self, task_id: str, priority: str, count: int) -> None:
+        for _ in range(min(count, self.concurrency - 1)):  # the attempt holds one thread
+            self.submit(task_id, priority, helper=True)
 
     def _run_helper(self, task_id: str) -> None:
         try:

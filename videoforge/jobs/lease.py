@@ -104,11 +104,18 @@ class Guard:
         now = time.monotonic()
         if force or now - self._checked_at >= CANCEL_CHECK_INTERVAL_S:
             self._checked_at = now
-            try:
-                state = self.jobs.state(self.task_id)
-            except TransientError:
-                return  # a Redis blip is not a cancel; a lost lease is caught by the heartbeat
-            if state is JobState.REVOKED:
-                raise Cancelled
-            if state is None or state.is_terminal:
-                raise LeaseLost
+            check_job(self.jobs, self.task_id)
+
+
+def check_job(jobs: JobStore, task_id: str) -> None:
+    """Raise Cancelled if the job was cancelled, LeaseLost if it ended otherwise (another
+    attempt finished it, or it was deleted). A Redis blip is neither: a lost lease is caught
+    by the heartbeat, a lost item by its own lease."""
+    try:
+        state = jobs.state(task_id)
+    except TransientError:
+        return
+    if state is JobState.REVOKED:
+        raise Cancelled
+    if state is None or state.is_terminal:
+        raise LeaseLost

@@ -18,10 +18,9 @@ from typing import Any
 from videoforge.engine import Engine
 from videoforge.errors import MediaError, TransientError
 from videoforge.jobs.chunk_store import ChunkStore
-from videoforge.jobs.lease import Cancelled, LeaseLost, Renewal
+from videoforge.jobs.lease import CANCEL_CHECK_INTERVAL_S, Renewal, check_job
 from videoforge.media import run
 from videoforge.media.progress import ProgressParser
-from videoforge.models import JobState
 from videoforge.segments.chunks import AUDIO_ITEM, ChunkPlan
 from videoforge.segments.items import Split, item_argv, item_files, item_seconds
 from videoforge.storage import chunk_key, discard
@@ -29,7 +28,6 @@ from videoforge.storage import chunk_key, discard
 log = logging.getLogger(__name__)
 
 REPORT_INTERVAL_S = 1.0
-STATE_CHECK_INTERVAL_S = 1.0
 
 
 class ItemLost(Exception):
@@ -144,16 +142,9 @@ def job_checker(engine: Engine, task_id: str) -> Callable[[], None]:
     def check() -> None:
         nonlocal checked_at
         now = time.monotonic()
-        if now - checked_at < STATE_CHECK_INTERVAL_S:
+        if now - checked_at < CANCEL_CHECK_INTERVAL_S:
             return
         checked_at = now
-        try:
-            state = engine.jobs.state(task_id)
-        except TransientError:
-            return  # a Redis blip is not a cancel; the item's lease covers the rest
-        if state is JobState.REVOKED:
-            raise Cancelled
-        if state is None or state.is_terminal:
-            raise LeaseLost
+        check_job(engine.jobs, task_id)
 
     return check
