@@ -16,6 +16,7 @@ from videoforge.catalog import SourceCatalog
 from videoforge.engine import Engine
 from videoforge.errors import TransientError
 from videoforge.jobs.lease import Guard
+from videoforge.jobs.progress_writer import PROGRESS_WRITE_INTERVAL_S
 from videoforge.jobs.timings import PhaseClock
 from videoforge.models import Job, JobState, Progress
 from videoforge.net import fetch, rules
@@ -24,7 +25,6 @@ from videoforge.storage import meta_key, source_key
 log = logging.getLogger(__name__)
 
 DOWNLOAD_FILE = "download"
-PROGRESS_WRITE_INTERVAL_S = 1.0
 
 
 def run_import(job: Job, engine: Engine, guard: Guard, attempt_tag: str) -> Outcome:

@@ -61,6 +61,9 @@ class Site:
     # it in place: the local file, or ranges of it through a presigned URL (fresh for each
     # item: a helper may outlive one), and fetches it only from a backend with neither.
     locate: Callable[[], Path | str] | None = None
+    # Keep the files of the items it finishes (the job's attempt joins them: stored, they
+    # need not be fetched back); a helper's go once stored.
+    keep: bool = False
 
     @functools.cached_property
     def store(self) -> ChunkStore:
@@ -127,7 +130,8 @@ def _encode(site: Site, plan: Split, item: str, lease: Renewal) -> dict[str, Any
             keys[path.name] = chunk_key(site.task_id, f"{claim}-{path.name}")
             size_bytes += path.stat().st_size
             engine.storage.put_file(keys[path.name], path)
-            path.unlink()
+            if not site.keep:
+                path.unlink()
     except BaseException:
         discard(engine.storage, list(keys.values()))
         raise

@@ -21,6 +21,7 @@ from videoforge.engine import Engine
 from videoforge.errors import NotFound, TransientError, VideoforgeError
 from videoforge.jobs.chunk_store import ChunkState, ChunkStore
 from videoforge.jobs.lease import Cancelled, Guard, Interrupted, LeaseLost
+from videoforge.jobs.progress_writer import PROGRESS_WRITE_INTERVAL_S
 from videoforge.jobs.store import JobStore
 from videoforge.media.command import HLS_SEGMENT_S, EncodePlan
 from videoforge.media.encoding import Encoding
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 
 # How often the job's attempt looks at items others hold, once none is left to claim.
 WAIT_S = 0.5
-PROGRESS_WRITE_INTERVAL_S = 1.0
 SOURCE_FILE = "source"  # as in attempt.py: a helper's scratch dir is laid out alike
 
 
@@ -125,18 +125,21 @@ def encode_items(run: SplitRun) -> tuple[Split, dict[str, Any]]:
     folder.mkdir(exist_ok=True)
     progress = _ProgressWriter(engine.jobs, store, task_id, chunks, resumed_s)
     site = Site(engine, task_id, chunks, encode, folder, run.worker, run.guard.check,
-                progress.tick)  # fmt: skip
+                progress.tick, keep=True)  # fmt: skip
+    own: set[str] = set()  # finished here: their files are in `folder` already
     while True:
-        take_items(site)
+        own.update(take_items(site))
         state = store.state(task_id)
         if all(item in state.done for item in chunks.items):
             break
         progress.tick(state)
         run.guard.check(force=True)
         time.sleep(WAIT_S)
-    for done in state.done.values():
+    for item, done in state.done.items():
         for name, key in done["keys"].items():
-            engine.storage.fetch_file(key, folder / name)
+            if item not in own:  # in place of whatever an encode here left (lost, or partial)
+                (folder / name).unlink(missing_ok=True)
+                engine.storage.fetch_file(key, folder / name)
     for name, script in join_lists(encode, chunks).items():
         (folder / name).write_text(script)
     listed = [
