@@ -26,7 +26,7 @@ from videoforge.models import Job, MediaInfo, OutputFormat
 from videoforge.outputs import attempt_name, publish
 from videoforge.segments import chunks, parallel, running
 from videoforge.segments.live import LivePublisher
-from videoforge.segments.resume import publishes_live
+from videoforge.segments.resume import publishes_live, resumes_live
 from videoforge.storage import source_key
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,11 @@ def _work(workdir: Path, job: Job, engine: Engine, guard: Guard, attempt_tag: st
     split = parallel.split_plan(job, media, copy.video, engine.settings,
                                 ChunkStore(engine.jobs.client))  # fmt: skip
     live = None
-    if publishes_live(job):  # published as it is made; resumed after what is published
-        # A split job resumes by its items instead (see segments.parallel).
-        live = running.plan_for(job, engine, guard, workdir, stem,
-                                can_resume=not copy.video and split is None)  # fmt: skip
+    if publishes_live(job, copy.video or copy.audio, split is not None):
+        # Published as it is made, and resumed after what is published; a split job
+        # resumes by its items instead (see segments.parallel).
+        can_resume = resumes_live(job) and not copy.video and split is None
+        live = running.plan_for(job, engine, guard, workdir, stem, can_resume)
         stem = live.stem
     resumed_s = live.resume.start_s if live and live.resume else 0.0
     on_progress = progress_writer(job.task_id, duration_s, engine.jobs, guard, resumed_s)

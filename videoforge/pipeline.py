@@ -25,7 +25,7 @@ from videoforge.jobs.timings import job_timings
 from videoforge.models import Job, JobKind, JobState
 from videoforge.runtime import logs
 from videoforge.segments.parallel import drop_items
-from videoforge.segments.resume import publishes_live, remove_partial
+from videoforge.segments.resume import remove_partial, resumes_live
 from videoforge.storage import discard
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def _succeed(job: Job, engine: Engine, outcome: attempts.Outcome, token: str) ->
         # (but for a live output, resumed under the same names: see below).
         if job.kind is JobKind.IMPORT:  # the file it listed goes too
             SourceCatalog(engine.jobs.client).remove(job.file_id)
-        if publishes_live(job):
+        if resumes_live(job):
             # Its names are shared with the attempt it resumed or that resumed it: only a job
             # that ended without SUCCESS loses them, all at once.
             remove_partial(engine.jobs, engine.storage, job.task_id)

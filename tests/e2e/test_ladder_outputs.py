@@ -32,7 +32,7 @@ def test_ts_ladder_has_ts_segments_a_master_and_an_audio_group(
     for variant, track in [*ladder.variants, (None, ladder.audio)]:
         if variant is not None:
             assert variant.stream_info.audio == audio_group.group_id
-        assert track.playlist.playlist_type == "vod" and track.playlist.is_endlist
+        assert track.playlist.playlist_type == "event" and track.playlist.is_endlist
         assert not track.playlist.segment_map and track.init == b""  # TS carries its setup
         assert track.segments and all(s.url.endswith(".ts") for s in track.segments)
         assert all(s.data[0] == 0x47 and len(s.data) % 188 == 0 for s in track.segments)

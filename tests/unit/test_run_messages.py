@@ -6,7 +6,8 @@ import collections
 
 import pytest
 
-from videoforge.media.run import _ffmpeg_failure, _scrub
+from videoforge.media.failures import failure_message as _ffmpeg_failure
+from videoforge.media.failures import scrub as _scrub
 
 
 @pytest.mark.parametrize(
@@ -52,9 +53,20 @@ def test_failure_message_skips_ffmpegs_generic_trailer_and_names_the_component()
     )
 
 
+def test_the_packagers_log_prefix_is_left_out() -> None:
+    tail = [
+        "E1130 08:06:22.576217   11176 local_file.cc:83] Cannot get file size, error: generic:95",
+        "E1130 08:06:22.879566   11170 packager_main.cc:683] Packaging Error: 3 "
+        "(INVALID_ARGUMENT): Stream not available",
+    ]
+    assert _ffmpeg_failure(2, tail, "Packager") == (
+        "Packager error: Packaging Error: 3 (INVALID_ARGUMENT): Stream not available"
+    )
+
+
 def test_a_failure_logs_the_whole_stderr_tail(caplog: pytest.LogCaptureFixture) -> None:
     tail = collections.deque([f"line {n}" for n in range(20)])
-    with caplog.at_level("WARNING", logger="videoforge.media.run"):
+    with caplog.at_level("WARNING", logger="videoforge.media.failures"):
         _ffmpeg_failure(1, tail)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert all(f"line {n}" in logged for n in range(20))

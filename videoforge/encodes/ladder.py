@@ -15,8 +15,9 @@ from videoforge.media import manifests as manifests_reader
 from videoforge.media.encoding import Encoding
 from videoforge.media.filters import VideoPrep
 from videoforge.models import Job, SegmentFormat
-from videoforge.segments import items, parallel
+from videoforge.segments import items, parallel, running
 from videoforge.segments.chunks import CHUNKS_DIR
+from videoforge.segments.ladder_live import LadderPublisher
 
 
 def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
@@ -42,10 +43,17 @@ def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
         encoding=Encoding.of(job.encoding),
     )
     package = packaging.PackagePlan(
-        stem, job.format, len(renditions), has_audio, job.segment_format or SegmentFormat.FMP4
+        stem,
+        job.format,
+        len(renditions),
+        has_audio,
+        job.segment_format or SegmentFormat.FMP4,
+        live=e.live is not None,
     )
     encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
     encoded.mkdir()
+    if package.live:
+        return _encode_live(e, encode, package)
     split_facts: dict[str, Any] = {}
     if e.split is None:
         argv = ladder_encode.ladder_argv(binaries.ffmpeg, encode)
@@ -57,6 +65,31 @@ def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
     shutil.rmtree(encoded, ignore_errors=True)  # room for nothing but what is published
     return packaging.main_manifest(package), {**_ladder_facts(job, package, outdir),
                                               **split_facts}  # fmt: skip
+
+
+def _encode_live(e: Encode, encode: ladder_encode.LadderPlan,
+                 package: packaging.PackagePlan) -> tuple[str, dict[str, Any]]:  # fmt: skip
+    """The ladder encoded into a pipe the packager reads, its segments and manifests
+    published as they are written (segments.ladder_live)."""
+    engine, outdir = e.engine, e.workdir / OUT_DIR
+    going_live = running.going_live(engine, e.job, e.guard, packaging.main_manifest(package))
+    fence = running.fence(engine, e.job, e.guard)
+    publisher = LadderPublisher(outdir, package, engine.storage, fence, going_live)
+
+    def on_line(line: str) -> None:
+        publisher.raise_if_failed()  # publishing stopped (cancel, lease lost): so does FFmpeg
+        e.on_progress(line)
+
+    encoded = e.workdir / ladder_encode.ENCODED_DIR
+    with publisher:
+        run.run_packaged(
+            ladder_encode.live_argv(engine.binaries.ffmpeg, encode), encoded,
+            packaging.package_argv(engine.binaries.packager or "", package), outdir,
+            encoded / ladder_encode.LIVE_PIPE, engine.binaries, on_line,
+            float(engine.settings.task_soft_time_limit_s),
+        )  # fmt: skip
+    facts = _ladder_facts(e.job, package, outdir)
+    return packaging.main_manifest(package), {**facts, "published": publisher.finish()}
 
 
 def _encode_split(e: Encode, encoded: Path) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from videoforge.models import Clip, Rendition
 
 ENCODED_DIR = "encoded"
 AUDIO_FILE = "audio.mp4"
+# The FIFO a live-packaged ladder is encoded into (see live_argv).
+LIVE_PIPE = "live.ts"
+LIVE_AUDIO_HZ = 48000
 # The quality target; maxrate caps it where the content is hard (capped CRF).
 LADDER_CRF = 23
 
@@ -127,10 +130,15 @@ def rung_maxrate_kbps(rung: Rendition, encoding: Encoding) -> int:
 
 
 def _rung_output(plan: LadderPlan, index: int, rung: Rendition) -> list[str]:
+    return ["-map", f"[v{index}]", *_rung_codec(plan, rung), "-an", *_UNTAGGED, "-f", "mp4",
+            rung_file(index)]  # fmt: skip
+
+
+def _rung_codec(plan: LadderPlan, rung: Rendition) -> list[str]:
+    """The rung's encoder options, as option and value pairs."""
     fps = plan.prep.fps or 30.0
     maxrate_kbps = rung_maxrate_kbps(rung, plan.encoding)
     return [
-        "-map", f"[v{index}]",
         *x264_rate(plan.encoding, LADDER_CRF, plan.x264_preset, maxrate_kbps),
         # Browsers only play 8-bit 4:2:0 H.264; the level tells players what the rung needs.
         "-pix_fmt", "yuv420p", "-profile:v", "high",
@@ -138,5 +146,37 @@ def _rung_output(plan: LadderPlan, index: int, rung: Rendition) -> list[str]:
         *(_SOURCE_KEYFRAMES if plan.copy_top else KEYFRAME_CLOCK),
         *plan.prep.color_tags(),
         *threads_argv(plan.threads),
-        "-an", *_UNTAGGED, "-f", "mp4", rung_file(index),
     ]  # fmt: skip
+
+
+def live_argv(ffmpeg: str, plan: LadderPlan) -> list[str]:
+    """The ladder as one MPEG-TS stream into LIVE_PIPE, which Shaka Packager reads as it is
+    written (media.packaging, `live`): the rungs in order, then the audio. Never copies.
+
+    One stream, not one per rung: ffmpeg shifts each output's timestamps so none is
+    negative, by the B-frame delay of a video output but by the AAC priming of an audio
+    one, so separate outputs would put the audio 43 ms off the video. The audio is 48 kHz:
+    the packager times TS input in 90 kHz ticks, a 1024-sample AAC frame at 44.1 kHz is
+    2089.8 ticks, and it rounds each frame down, which leaves a gap at every segment's end
+    (at 48 kHz a frame is 1920 ticks exactly)."""
+    encoded = list(range(len(plan.renditions)))
+    source = input_argv(ffmpeg, plan.input_path, plan.max_pixels, plan.clip,
+                        threads=plan.threads)  # fmt: skip
+    argv = [*source, "-filter_complex", _graph(plan, encoded)]
+    for index in encoded:
+        codec = _rung_codec(plan, plan.renditions[index])
+        argv += ["-map", f"[v{index}]", *for_stream(codec, f"v:{index}")]
+    if plan.has_audio:
+        argv += ["-map", plan.prep.audio_map, *aac_audio(plan.encoding), "-ar", str(LIVE_AUDIO_HZ)]
+    # No mux delay: the packager would otherwise start every track 1.4 s late.
+    return [*argv, *_UNTAGGED, "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", LIVE_PIPE]
+
+
+def for_stream(pairs: list[str], stream: str) -> list[str]:
+    """Option and value pairs for one stream of an output of several: `-crf 23` for stream
+    `v:1` is `-crf:v:1 23` (a specifier already there, as in `-profile:v`, is replaced)."""
+    out: list[str] = []
+    for option, value in zip(pairs[::2], pairs[1::2], strict=True):
+        assert option.startswith("-"), option
+        out += [f"{option.split(':', 1)[0]}:{stream}", value]
+    return out

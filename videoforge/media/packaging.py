@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from videoforge.media.ladder_encode import AUDIO_FILE, ENCODED_DIR, rung_file
+from videoforge.media.ladder_encode import AUDIO_FILE, ENCODED_DIR, LIVE_PIPE, rung_file
 from videoforge.models import OutputFormat, SegmentFormat
 
 SEGMENT_S = 6  # three 2 s keyframe intervals; Apple's recommendation for VOD
 AUDIO_GROUP = "audio"
+PIPE_BLOCK_BYTES = 65536
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class PackagePlan:
     rung_count: int
     has_audio: bool
     segment_format: SegmentFormat = SegmentFormat.FMP4
+    # Read from the encoder's pipe as it is written (ladder_encode.live_argv), writing each
+    # segment as it completes, EVENT playlists and a dynamic MPD (made static at the end:
+    # segments.packaged); otherwise from the encoded MP4s, once.
+    live: bool = False
 
     @property
     def writes_hls(self) -> bool:
@@ -57,24 +62,36 @@ def rendition_playlist(stem: str, rung: int) -> str:
     return f"{stem}_v{rung}.m3u8"
 
 
+def audio_playlist(stem: str) -> str:
+    return f"{stem}_a.m3u8"
+
+
 def package_argv(packager: str, plan: PackagePlan) -> list[str]:
     """The packager command: one stream descriptor per rung and for the audio, then the
     manifests the format asks for."""
     argv = [packager]
     for rung in range(plan.rung_count):
-        argv.append(_descriptor(plan, f"../{ENCODED_DIR}/{rung_file(rung)}", "video", f"v{rung}"))
+        # The pipe's streams are the rungs in order, then the audio.
+        source, stream = (LIVE_PIPE, str(rung)) if plan.live else (rung_file(rung), "video")
+        argv.append(_descriptor(plan, f"../{ENCODED_DIR}/{source}", stream, f"v{rung}"))
     if plan.has_audio:
-        audio = _descriptor(plan, f"../{ENCODED_DIR}/{AUDIO_FILE}", "audio", "a")
+        source = LIVE_PIPE if plan.live else AUDIO_FILE
+        audio = _descriptor(plan, f"../{ENCODED_DIR}/{source}", "audio", "a")
         argv.append(f"{audio},hls_group_id={AUDIO_GROUP},hls_name={AUDIO_GROUP}")
     argv += ["--segment_duration", str(SEGMENT_S)]
     if plan.writes_hls:
         argv += [
             "--hls_master_playlist_output", master_playlist(plan.stem),
-            "--hls_playlist_type", "VOD",
+            "--hls_playlist_type", "EVENT" if plan.live else "VOD",
         ]  # fmt: skip
     if plan.writes_dash:
-        # Without this flag SegmentTemplate output makes a dynamic (live) MPD.
-        argv += ["--mpd_output", mpd(plan.stem), "--generate_static_live_mpd"]
+        argv += ["--mpd_output", mpd(plan.stem)]
+        if not plan.live:  # without it SegmentTemplate output makes a dynamic (live) MPD
+            argv.append("--generate_static_live_mpd")
+    if plan.live:
+        # A pipe's read blocks until the whole block has come: a small one keeps the
+        # packager close behind the encoder.
+        argv += ["--io_block_size", str(PIPE_BLOCK_BYTES)]
     return argv
 
 

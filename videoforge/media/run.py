@@ -24,6 +24,7 @@ from videoforge.errors import (
 )
 from videoforge.media import probe
 from videoforge.media.binaries import FFmpegBinaries
+from videoforge.media.failures import failure_message, last_line, scrub
 from videoforge.models import MediaInfo
 from videoforge.runtime.processes import dying_with_parent
 
@@ -31,15 +32,12 @@ log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 20
 VERSION_TIMEOUT_S = 10.0
+# How long the packager may take to write its last segments once its input has ended.
+PACKAGER_FINISH_S = 120.0
 # What ffprobe says when the content is a container outside probe.ALLOWED_DEMUXERS.
 # What the decoder says when -max_pixels stops a decompression bomb.
 _TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)")
 _NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
-_LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
-# Lines ffmpeg prints after the real error, which say nothing about its cause.
-_GENERIC_TRAILERS = frozenset({"Conversion failed!", "Exiting normally, received signal 15."})
-# `[libx264 @ 0x55d0c1a2b3c0] ` at the start of a line: the component that logged it.
-_COMPONENT = re.compile(r"^\[(\w+) @ 0x[0-9a-f]+\]\s*")
 
 
 def _start(argv: list[str], cwd: Path | None, binaries: FFmpegBinaries) -> subprocess.Popen[str]:
@@ -99,7 +97,7 @@ def run_ffprobe(argv: list[str], binaries: FFmpegBinaries, timeout_s: float = 30
         refused = _NOT_ALLOWED.search(stderr)
         if refused:
             raise RefusedInput(f"{refused.group(1)} input is not accepted: upload a video file")
-        reason = _scrub(_last_line(stderr)) or f"exit code {process.returncode}"
+        reason = scrub(last_line(stderr)) or f"exit code {process.returncode}"
         raise UnsupportedMedia(f"the file is not a readable video ({reason})")
     return stdout
 
@@ -152,7 +150,55 @@ def run_ffmpeg(
     The whole process group is killed on every exit path: success, error, timeout, and any
     exception raised by the callback or delivered to this thread (soft time limit, cancel).
     """
-    process = _start(argv, cwd=cwd, binaries=binaries)
+    _supervise(_start(argv, cwd=cwd, binaries=binaries), on_progress_line, timeout_s, tool)
+
+
+def run_packaged(ffmpeg_argv: list[str], cwd: Path, packager_argv: list[str],
+                 packager_cwd: Path, pipe: Path, binaries: FFmpegBinaries,
+                 on_progress_line: Callable[[str], None], timeout_s: float) -> None:  # fmt: skip
+    """Run ffmpeg writing MPEG-TS into `pipe` (made here, a FIFO) while Shaka Packager reads
+    it and writes segments as they complete, both to completion, under run_ffmpeg's rules.
+    Whichever fails first names the failure: a packager that stops takes ffmpeg down with
+    it (ffmpeg would otherwise wait forever to open, or write, a pipe no one reads)."""
+    os.mkfifo(pipe)
+    packager = _start(packager_argv, cwd=packager_cwd, binaries=binaries)
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    drains = [threading.Thread(target=_drain, args=(stream, tail), daemon=True)
+              for stream in (packager.stdout, packager.stderr)]  # fmt: skip
+    for drain in drains:
+        drain.start()
+    over, packager_failed_first = threading.Event(), threading.Event()
+    try:
+        encoder = _start(ffmpeg_argv, cwd=cwd, binaries=binaries)
+
+        def stop_encoder_if_packager_fails() -> None:
+            # Only while the encoder runs: one that ended first has the telling failure.
+            if packager.wait() != 0 and not over.is_set() and encoder.poll() is None:
+                packager_failed_first.set()
+                _sigkill_group(encoder)
+
+        threading.Thread(target=stop_encoder_if_packager_fails, daemon=True).start()
+        try:
+            _supervise(encoder, on_progress_line, timeout_s, "FFmpeg")
+        except MediaError:
+            if not packager_failed_first.is_set():
+                raise
+        try:  # the end of its input: the packager writes the last segments and manifests
+            packager.wait(timeout=PACKAGER_FINISH_S)
+        except subprocess.TimeoutExpired:
+            raise JobTimeout("timeout: the packager did not finish after its input ended") from None
+    finally:
+        over.set()
+        _kill_group(packager)
+        for drain in drains:
+            drain.join(timeout=2)
+        _close_pipes(packager)
+    if packager.returncode != 0:
+        raise MediaError(failure_message(packager.returncode, tail, "Packager"))
+
+
+def _supervise(process: subprocess.Popen[str], on_progress_line: Callable[[str], None],
+               timeout_s: float, tool: str) -> None:  # fmt: skip
     stderr_tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     drain = threading.Thread(target=_drain, args=(process.stderr, stderr_tail), daemon=True)
     drain.start()
@@ -173,7 +219,7 @@ def run_ffmpeg(
     if timed_out.is_set():
         raise JobTimeout(f"timeout: {tool.lower()} ran longer than {timeout_s:g} s")
     if process.returncode != 0:
-        raise MediaError(_ffmpeg_failure(process.returncode, stderr_tail, tool))
+        raise MediaError(failure_message(process.returncode, stderr_tail, tool))
 
 
 def render_image(
@@ -200,34 +246,3 @@ def _drain(stream: IO[str] | None, tail: collections.deque[str]) -> None:
     for line in stream:
         if line.strip():
             tail.append(line.rstrip())
-
-
-def _ffmpeg_failure(returncode: int, tail: collections.deque[str], tool: str = "FFmpeg") -> str:
-    if returncode < 0:
-        return f"{tool} error: killed by signal {-returncode}"
-    # The whole tail is the evidence; it goes to the log (which carries the job's id),
-    # and the job keeps one readable line of it.
-    log.warning("%s exited with %d; its last stderr lines:\n%s", tool, returncode, "\n".join(tail))
-    detail = _scrub(_reason(tail)) or f"exit code {returncode}"
-    return f"{tool} error: {detail}"
-
-
-def _reason(tail: collections.deque[str]) -> str:
-    """The line that says why: ffmpeg ends most failures with a line that says only that it
-    failed ("Conversion failed!"), so the last line before such trailers, named by its
-    component (`[libx264 @ 0x55d0] msg` reads `libx264: msg`)."""
-    lines = [line.strip() for line in tail if line.strip()]
-    telling = [line for line in lines if line not in _GENERIC_TRAILERS] or lines
-    if not telling:
-        return ""
-    return _COMPONENT.sub(r"\1: ", telling[-1])[:300]
-
-
-def _scrub(message: str) -> str:
-    """Drop local paths from ffmpeg's words: they mean nothing to users and reveal the layout."""
-    return _LOCAL_PATH.sub("input", message).removeprefix("input: ")
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""

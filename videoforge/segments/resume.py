@@ -49,8 +49,18 @@ class LivePlan:
     complete: bool = False
 
 
-def publishes_live(job: Job) -> bool:
-    """Single-rendition HLS is published as it is made (ladders are packaged at the end)."""
+def publishes_live(job: Job, copied: bool, split: bool) -> bool:
+    """Single-rendition HLS is published as it is made, and so is a ladder that encodes
+    its whole video in one run (a copied track is cut on the source's own clock and keeps
+    its own audio rate, and a split one is joined at the end: both are packaged then)."""
+    if job.renditions:
+        return not (copied or split)
+    return job.format is OutputFormat.HLS
+
+
+def resumes_live(job: Job) -> bool:
+    """Only single-rendition HLS resumes after what earlier attempts published; a live
+    ladder starts over (a split ladder resumes by its items: segments.parallel)."""
     return job.format is OutputFormat.HLS and not job.renditions
 
 

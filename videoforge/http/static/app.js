@@ -218,10 +218,14 @@ async function transcodeAndPlay(fileId, title) {
   });
   showStatus({ state: "PENDING" });
   refreshLists();
-  let live = null; // an HLS output plays from its first segment: the stream's turn
+  // An HLS output (a CMAF one through its HLS playlists) plays from its first segment: the
+  // stream's turn. DASH alone waits for its end: dash.js would join a dynamic MPD at its
+  // live edge, not at its start.
+  let live = null;
+  const followsLive = (status) => status.playable && status.state !== "SUCCESS" && status.format !== "dash";
   const final = await followTask(job.task_id, (status) => {
     showStatus(status);
-    if (live === null && status.playable && status.state !== "SUCCESS") live = playLive(status, title);
+    if (live === null && followsLive(status)) live = playLive(status, title);
   });
   const stillOurs = live !== null && isPlaying(live); // not if the viewer played another since
   if (final.state !== "SUCCESS") {

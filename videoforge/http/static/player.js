@@ -32,8 +32,8 @@ function play(status, title) {
   }
 }
 
-// An HLS job is playable from its first published segment: its playlist grows (EVENT)
-// while the job runs. hls.js follows it from the start, not from the live edge, and plays
+// An HLS job (a ladder too) is playable from its first published segment: its playlists
+// grow (EVENT) while the job runs. hls.js follows it from the start, not from the live edge, and plays
 // on when the playlist ends (VOD); showFinished then fills in what the result says.
 // Returns the stream's turn: the caller may touch the player later only while it holds.
 function playLive(status, title) {

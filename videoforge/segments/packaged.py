@@ -1,0 +1,123 @@
+"""What Shaka Packager's live output lists (pure): the files each manifest names, whether
+every track has begun, and the manifests as published, ended at the end (EXT-X-ENDLIST on
+the EVENT playlists; the dynamic MPD made static).
+
+The packager writes a segment before any manifest names it, so a file a manifest names is
+complete. A manifest read while it is being replaced may be cut short: a playlist that does
+not end its last line, or an MPD that does not parse, is read again at the next pass."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+
+from videoforge.media.manifests import playlist_uris
+from videoforge.segments.playlist import is_ended, listed_segments
+
+_MPD_NS = "{urn:mpeg:dash:schema:mpd:2011}"
+_TIMESCALE = re.compile(r'(?<=<SegmentTemplate )timescale="(\d+)"')
+_NUMBER = re.compile(r"\$Number(?:%0(\d+)d)?\$")
+# The attributes of a dynamic MPD that a static one has none of.
+_LIVE_ONLY = ("publishTime", "availabilityStartTime", "minimumUpdatePeriod",
+              "timeShiftBufferDepth", "suggestedPresentationDelay")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Track:
+    """One track of a manifest: its init segment (None for MPEG-TS) and its segments."""
+
+    init: str | None
+    segments: list[str]
+
+
+def playlist_track(text: str) -> Track | None:
+    """The files a media playlist names; None when the text is cut short."""
+    if not text.endswith("\n"):
+        return None
+    segments = [segment.uri for segment in listed_segments(text)]
+    init = next((uri for uri in playlist_uris(text) if uri not in segments), None)
+    return Track(init, segments)
+
+
+def mpd_tracks(text: str) -> list[Track] | None:
+    """The files each Representation of an MPD names (its SegmentTemplate's initialization
+    and a media name per segment of its SegmentTimeline); None when the text is cut short."""
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314 (our packager's MPD, never user input)
+    except ElementTree.ParseError:
+        return None
+    tracks = []
+    for adaptation in root.iter(f"{_MPD_NS}AdaptationSet"):
+        shared = adaptation.find(f"{_MPD_NS}SegmentTemplate")
+        for representation in adaptation.iter(f"{_MPD_NS}Representation"):
+            template = representation.find(f"{_MPD_NS}SegmentTemplate")
+            template = shared if template is None else template
+            if template is None:
+                continue
+            count = sum(1 + int(s.get("r", "0")) for s in template.iter(f"{_MPD_NS}S"))
+            first = int(template.get("startNumber", "1"))
+            media = template.get("media", "")
+            names = [_numbered(media, number) for number in range(first, first + count)]
+            tracks.append(Track(template.get("initialization"), names))
+    return tracks
+
+
+def _numbered(template: str, number: int) -> str:
+    def digits(match: re.Match[str]) -> str:
+        return str(number).zfill(int(match.group(1) or 0))
+
+    return _NUMBER.sub(digits, template)
+
+
+def ended_playlist(text: str) -> str:
+    """An EVENT playlist with its end: RFC 8216 6.2.1 lets one change only by appending, so
+    it stays EVENT, and EXT-X-ENDLIST tells players it is whole."""
+    return text if is_ended(text) else text + "#EXT-X-ENDLIST\n"
+
+
+def with_time_offset(text: str) -> str:
+    """An MPD whose presentation starts at the first video frame: the packager keeps the
+    encoder's MPEG-TS times, where x264's B-frame delay puts that frame two frames in (and
+    the audio's AAC priming before it). A presentationTimeOffset on every track takes the
+    offset off (and the priming with it, as an MP4 edit list does)."""
+    root = ElementTree.fromstring(text)  # noqa: S314 (our packager's MPD, never user input)
+    starts_s = [
+        int(s.get("t", "0")) / int(template.get("timescale", "1"))
+        for adaptation in root.iter(f"{_MPD_NS}AdaptationSet")
+        if adaptation.get("contentType") == "video"
+        for template in adaptation.iter(f"{_MPD_NS}SegmentTemplate")
+        for s in template.iter(f"{_MPD_NS}S")
+    ]
+    if not starts_s or "presentationTimeOffset" in text:
+        return text
+    offset_s = min(starts_s)
+
+    def offset(match: re.Match[str]) -> str:
+        timescale = int(match.group(1))
+        return f'{match.group(0)} presentationTimeOffset="{round(offset_s * timescale)}"'
+
+    return _TIMESCALE.sub(offset, text)
+
+
+def static_mpd(text: str) -> str:
+    """The dynamic MPD of a finished encode as a static one: `type="static"`, none of the
+    live attributes, and a mediaPresentationDuration that reaches the end of the longest
+    track (segments are timed from the Period's start, less any presentationTimeOffset)."""
+    root = ElementTree.fromstring(text)  # noqa: S314 (our packager's MPD, never user input)
+    end_s = 0.0
+    for template in root.iter(f"{_MPD_NS}SegmentTemplate"):
+        timescale = int(template.get("timescale", "1"))
+        offset = int(template.get("presentationTimeOffset", "0"))
+        t = 0
+        for s in template.iter(f"{_MPD_NS}S"):
+            t = int(s.get("t", t))
+            t += int(s.get("d", "0")) * (1 + int(s.get("r", "0")))
+        end_s = max(end_s, (t - offset) / timescale)
+    head, tag, rest = text.partition("<MPD ")
+    attributes, close, body = rest.partition(">")
+    for name in _LIVE_ONLY:
+        attributes = re.sub(rf'\s{name}="[^"]*"', "", attributes)
+    attributes = attributes.replace('type="dynamic"', 'type="static"')
+    attributes += f' mediaPresentationDuration="PT{round(end_s, 3):g}S"'
+    return head + tag + attributes + close + body
