@@ -14,6 +14,7 @@ import httpx
 
 from tests.e2e.ladder_checks import dash_tracks, outputs_dir, parse_mpd, parse_playlist, read_hls
 from tests.e2e.service import Service, submit, upload, wait_for
+from videoforge.segments.ladder_live import LIVE_TARGET_S
 
 LADDER = {"format": "cmaf", "renditions": ["640:360", "320:180"]}
 
@@ -34,6 +35,7 @@ def live_view(client: httpx.Client, master_url: str) -> tuple[list[int], str | N
         url = urljoin(master_url, uri)
         playlist = parse_playlist(client.get(url).text)
         assert playlist.playlist_type == "event", url
+        assert playlist.target_duration == LIVE_TARGET_S, url  # as it will be at the end
         for section in playlist.segment_map:
             answers(client, urljoin(url, section.uri))
         for segment in playlist.segments:
@@ -81,6 +83,7 @@ def test_a_ladder_is_playable_while_it_encodes_and_ends_static(
     for track in tracks:
         assert track is not None
         assert track.playlist.playlist_type == "event" and track.playlist.is_endlist
+        assert track.playlist.target_duration == LIVE_TARGET_S
         assert abs(sum(s.duration_s for s in track.segments) - 60) < 0.1
         assert len(track.segments) >= max(max(counts) for counts, _ in views)
     assert mpd.type == "static" and mpd.media_presentation_duration

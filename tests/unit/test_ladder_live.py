@@ -22,6 +22,7 @@ from videoforge.segments.packaged import (
     mpd_tracks,
     playlist_track,
     static_mpd,
+    with_target,
     with_time_offset,
 )
 
@@ -143,6 +144,15 @@ def test_an_mpd_names_each_representations_segments_from_its_timeline() -> None:
     assert video.segments == [f"s_v0_{n:05d}.m4s" for n in range(1, 8)]
     assert audio.segments == [f"s_a_{n:05d}.m4s" for n in range(1, 8)]
     assert mpd_tracks(MPD[: len(MPD) // 2]) is None
+
+
+def test_the_target_duration_is_fixed_from_the_first_segment() -> None:
+    fixed = with_target(PLAYLIST, 7)
+    assert "#EXT-X-TARGETDURATION:7\n" in fixed and fixed.count("TARGETDURATION") == 1
+    assert fixed.splitlines()[4:] == PLAYLIST.splitlines()[4:]  # nothing else changes
+    assert with_target(PLAYLIST.replace("DURATION:7", "DURATION:9"), 7) == PLAYLIST.replace(
+        "DURATION:7", "DURATION:9")  # never below a segment  # fmt: skip
+    assert with_target(PLAYLIST.replace("DURATION:7", "DURATION:6"), 7) == fixed
 
 
 def test_an_ended_playlist_stays_event_and_gets_its_end_once() -> None:

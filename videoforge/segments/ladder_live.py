@@ -18,9 +18,14 @@ from videoforge.segments.packaged import (
     mpd_tracks,
     playlist_track,
     static_mpd,
+    with_target,
     with_time_offset,
 )
 from videoforge.storage import Storage
+
+# The media playlists' target duration from the first: a video segment is SEGMENT_S, but
+# AAC frames do not divide it, so audio segments run a few ms over (6.016 s rounds up to 7).
+LIVE_TARGET_S = packaging.SEGMENT_S + 1
 
 
 class LadderPublisher(Publisher):
@@ -104,4 +109,5 @@ def _published(name: str, text: str, ended: bool) -> str:
         return static_mpd(aligned) if ended else aligned
     if name.endswith(".m3u8") and "#EXT-X-STREAM-INF" in text:  # the master
         return manifests.with_peak_at_least_average(manifests.with_default_audio(text))
-    return ended_playlist(text) if ended else text
+    playlist = with_target(text, LIVE_TARGET_S)
+    return ended_playlist(playlist) if ended else playlist

@@ -17,6 +17,7 @@ from videoforge.segments.playlist import is_ended, listed_segments
 
 _MPD_NS = "{urn:mpeg:dash:schema:mpd:2011}"
 _TIMESCALE = re.compile(r'(?<=<SegmentTemplate )timescale="(\d+)"')
+_TARGET = re.compile(r"^#EXT-X-TARGETDURATION:(\d+)$", re.MULTILINE)
 _NUMBER = re.compile(r"\$Number(?:%0(\d+)d)?\$")
 # The attributes of a dynamic MPD that a static one has none of.
 _LIVE_ONLY = ("publishTime", "availabilityStartTime", "minimumUpdatePeriod",
@@ -68,6 +69,17 @@ def _numbered(template: str, number: int) -> str:
         return str(number).zfill(int(match.group(1) or 0))
 
     return _NUMBER.sub(digits, template)
+
+
+def with_target(text: str, target_s: int) -> str:
+    """A media playlist whose EXT-X-TARGETDURATION is `target_s` (or the packager's, if
+    higher): the packager's grows with the longest segment so far (an audio segment of
+    6.016 s makes it 7), and an EVENT playlist may not change it (RFC 8216 6.2.1)."""
+
+    def fixed(match: re.Match[str]) -> str:
+        return f"#EXT-X-TARGETDURATION:{max(target_s, int(match.group(1)))}"
+
+    return _TARGET.sub(fixed, text, count=1)
 
 
 def ended_playlist(text: str) -> str:
