@@ -57,7 +57,9 @@ def test_the_packager_writes_every_track_from_the_pipe(
         assert (out / f"{name}_init.mp4").stat().st_size > 0
         playlist = (out / f"{name}.m3u8").read_text()
         assert "#EXT-X-PLAYLIST-TYPE:EVENT" in playlist and f"{name}_00001.m4s" in playlist
-    assert 'type="dynamic"' in (out / "s.mpd").read_text()
+    mpd = (out / "s.mpd").read_text()
+    # Dynamic, with a window that holds the longest input whole (no segment drops out).
+    assert 'type="dynamic"' in mpd and 'timeShiftBufferDepth="PT21600S"' in mpd
     assert ffmpeg_children() == set()
 
 

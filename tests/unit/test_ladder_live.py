@@ -79,6 +79,7 @@ def test_the_live_packager_reads_the_pipe_and_writes_event_playlists_and_a_dynam
     assert value(argv, "--hls_playlist_type") == "EVENT"
     assert "--generate_static_live_mpd" not in argv
     assert value(argv, "--io_block_size") == "65536"
+    assert value(argv, "--time_shift_buffer_depth") == str(6 * 3600)  # the longest input
     vod = package_argv("packager", PackagePlan("s-1", OutputFormat.CMAF, 2, True))
     assert value(vod, "--hls_playlist_type") == "VOD" and "--generate_static_live_mpd" in vod
     assert "--io_block_size" not in vod
@@ -184,3 +185,26 @@ def test_the_finished_mpd_is_static_and_lasts_to_the_end_of_its_longest_track() 
                  "timeShiftBufferDepth"):  # fmt: skip
         assert name not in static
     assert mpd_tracks(static) == mpd_tracks(MPD)  # the same segments
+
+
+def test_timelines_carry_their_time_on_and_start_numbers_count_from_the_template() -> None:
+    # An S without `t` starts where the one before ended; a template may start past 1, and
+    # name its timescale after other attributes.
+    mpd = MPD.replace('<S t="546000" d="540000" r="4"/>', '<S d="540000" r="4"/>').replace(
+        'timescale="90000" initialization="s_a_init.mp4"',
+        'initialization="s_a_init.mp4" timescale="90000"',
+    ).replace('media="s_v0_$Number%05d$.m4s" startNumber="1"',
+              'media="s_v0_$Number%05d$.m4s" startNumber="3"')  # fmt: skip
+    tracks = mpd_tracks(mpd)
+    assert tracks is not None
+    assert tracks[0].segments[0] == "s_v0_00003.m4s" and len(tracks[0].segments) == 7
+    aligned = with_time_offset(mpd)
+    assert aligned.count('presentationTimeOffset="6000"') == 2
+    assert MPEGDASHParser.parse(static_mpd(aligned)).media_presentation_duration == "PT40S"
+
+
+def test_a_long_presentation_is_rounded_up_to_the_millisecond() -> None:
+    # Over 3 h of video: never cut to six digits, never below the last frame.
+    long = MPD.replace('<S t="3246000" d="360000"/>', '<S t="3246000" d="1107621996"/>', 1)
+    duration = MPEGDASHParser.parse(static_mpd(long)).media_presentation_duration
+    assert duration == "PT12342.978S"  # (3246000 + 1107621996) / 90000 = 12342.9777...

@@ -6,6 +6,7 @@ import collections
 
 import pytest
 
+from videoforge.media import run
 from videoforge.media.failures import failure_message as _ffmpeg_failure
 from videoforge.media.failures import scrub as _scrub
 
@@ -66,7 +67,8 @@ def test_the_packagers_log_prefix_is_left_out() -> None:
 
 def test_a_failure_logs_the_whole_stderr_tail(caplog: pytest.LogCaptureFixture) -> None:
     tail = collections.deque([f"line {n}" for n in range(20)])
-    with caplog.at_level("WARNING", logger="videoforge.media.failures"):
-        _ffmpeg_failure(1, tail)
+    with caplog.at_level("WARNING", logger="videoforge.media.run"):
+        message = run._failure(1, tail, "FFmpeg")
+    assert message == "FFmpeg error: line 19"
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert all(f"line {n}" in logged for n in range(20))

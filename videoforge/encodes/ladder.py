@@ -49,6 +49,7 @@ def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
         has_audio,
         job.segment_format or SegmentFormat.FMP4,
         live=e.live is not None,
+        longest_input_s=settings.max_input_duration_s,
     )
     encoded, outdir = workdir / ladder_encode.ENCODED_DIR, workdir / OUT_DIR
     encoded.mkdir()
@@ -80,11 +81,12 @@ def _encode_live(e: Encode, encode: ladder_encode.LadderPlan,
         publisher.raise_if_failed()  # publishing stopped (cancel, lease lost): so does FFmpeg
         e.on_progress(line)
 
-    encoded = e.workdir / ladder_encode.ENCODED_DIR
+    encoded, packager = e.workdir / ladder_encode.ENCODED_DIR, engine.binaries.packager
+    assert packager is not None  # encode_ladder refused a worker without one
     with publisher:
         run.run_packaged(
             ladder_encode.live_argv(engine.binaries.ffmpeg, encode), encoded,
-            packaging.package_argv(engine.binaries.packager or "", package), outdir,
+            packaging.package_argv(packager, package), outdir,
             encoded / ladder_encode.LIVE_PIPE, engine.binaries, on_line,
             float(engine.settings.task_soft_time_limit_s),
         )  # fmt: skip
@@ -118,10 +120,7 @@ def _ladder_facts(job: Job, package: packaging.PackagePlan, outdir: Path) -> dic
     mpd_name = packaging.mpd(package.stem)
     if package.writes_hls:
         master_path = outdir / packaging.master_playlist(package.stem)
-        # Shaka marks an audio rendition without a language DEFAULT=NO (players need one),
-        # and can put a one-segment rendition's average above its peak.
-        tidy = manifests_reader.with_peak_at_least_average
-        master = tidy(manifests_reader.with_default_audio(master_path.read_text()))
+        master = manifests_reader.tidy_master(master_path.read_text())
         master_path.write_text(master)
         renditions = manifests_reader.hls_variants(master)
         manifests["hls"] = job.output_name

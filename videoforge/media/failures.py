@@ -3,12 +3,16 @@ that says why, without local paths."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 
-log = logging.getLogger(__name__)
+from videoforge.errors import RefusedInput, UnsupportedMedia, VideoforgeError
+from videoforge.media import probe
 
+# What the decoder says when -max_pixels stops a decompression bomb.
+_TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)")
+# What ffprobe says when the content is a container outside probe.ALLOWED_DEMUXERS.
+_NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
 _LOCAL_PATH = re.compile(r"file:\S+?(?=:\s|$)")
 # Lines ffmpeg prints after the real error, which say nothing about its cause.
 _GENERIC_TRAILERS = frozenset({"Conversion failed!", "Exiting normally, received signal 15."})
@@ -23,12 +27,21 @@ def failure_message(returncode: int, tail: Iterable[str], tool: str = "FFmpeg") 
     lines of its stderr."""
     if returncode < 0:
         return f"{tool} error: killed by signal {-returncode}"
-    lines = list(tail)
-    # The whole tail is the evidence; it goes to the log (which carries the job's id),
-    # and the job keeps one readable line of it.
-    log.warning("%s exited with %d; its last stderr lines:\n%s", tool, returncode, "\n".join(lines))
-    detail = scrub(_reason(lines)) or f"exit code {returncode}"
+    detail = scrub(_reason(list(tail))) or f"exit code {returncode}"
     return f"{tool} error: {detail}"
+
+
+def probe_failure(stderr: str, returncode: int) -> VideoforgeError:
+    """What a failed ffprobe means for the file: too many pixels, a container that is not
+    accepted, or not a readable video (with ffprobe's last line)."""
+    too_big = _TOO_MANY_PIXELS.search(stderr)
+    if too_big:
+        return probe.too_many_pixels(*(int(group) for group in too_big.groups()))
+    refused = _NOT_ALLOWED.search(stderr)
+    if refused:
+        return RefusedInput(f"{refused.group(1)} input is not accepted: upload a video file")
+    reason = scrub(last_line(stderr)) or f"exit code {returncode}"
+    return UnsupportedMedia(f"the file is not a readable video ({reason})")
 
 
 def _reason(tail: list[str]) -> str:

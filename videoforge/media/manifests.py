@@ -120,6 +120,13 @@ def longest_segment_s(manifests: list[str]) -> float | None:
     return round(max(found), 3) if found else None
 
 
+def tidy_master(master: str) -> str:
+    """A master playlist as published: Shaka marks an audio rendition without a language
+    DEFAULT=NO (players need one), and can put a one-segment rendition's average above
+    its peak."""
+    return with_peak_at_least_average(with_default_audio(master))
+
+
 def with_default_audio(master: str) -> str:
     """A master playlist in which each audio group has a DEFAULT=YES rendition: the first,
     when none is (a player may otherwise pick none, or warn)."""

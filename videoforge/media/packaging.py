@@ -14,6 +14,7 @@ rungs are in ../encoded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from videoforge.media.ladder_encode import AUDIO_FILE, ENCODED_DIR, LIVE_PIPE, rung_file
@@ -35,6 +36,8 @@ class PackagePlan:
     # segment as it completes, EVENT playlists and a dynamic MPD (made static at the end:
     # segments.packaged); otherwise from the encoded MP4s, once.
     live: bool = False
+    # The longest input a job may have: a live packager keeps that much in its window.
+    longest_input_s: float = 6 * 3600
 
     @property
     def writes_hls(self) -> bool:
@@ -59,11 +62,16 @@ def main_manifest(plan: PackagePlan) -> str:
 
 
 def rendition_playlist(stem: str, rung: int) -> str:
-    return f"{stem}_v{rung}.m3u8"
+    return f"{track_name(stem, f'v{rung}')}.m3u8"
 
 
 def audio_playlist(stem: str) -> str:
-    return f"{stem}_a.m3u8"
+    return f"{track_name(stem, 'a')}.m3u8"
+
+
+def track_name(stem: str, label: str) -> str:
+    """What every object of a track is named from: `{stem}_v0`, `{stem}_a`."""
+    return f"{stem}_{label}"
 
 
 def package_argv(packager: str, plan: PackagePlan) -> list[str]:
@@ -90,13 +98,16 @@ def package_argv(packager: str, plan: PackagePlan) -> list[str]:
             argv.append("--generate_static_live_mpd")
     if plan.live:
         # A pipe's read blocks until the whole block has come: a small one keeps the
-        # packager close behind the encoder.
-        argv += ["--io_block_size", str(PIPE_BLOCK_BYTES)]
+        # packager close behind the encoder. The window holds the whole stream: the default
+        # (30 min) would drop the first segments from the MPD, and delete their files, on a
+        # longer video.
+        argv += ["--io_block_size", str(PIPE_BLOCK_BYTES),
+                 "--time_shift_buffer_depth", str(math.ceil(plan.longest_input_s))]  # fmt: skip
     return argv
 
 
 def _descriptor(plan: PackagePlan, source: str, stream: str, label: str) -> str:
-    name = f"{plan.stem}_{label}"
+    name = track_name(plan.stem, label)
     fields = [f"in={source}", f"stream={stream}"]
     if plan.segment_format is SegmentFormat.TS:
         # MPEG-TS segments carry their own codec setup: no init segment.

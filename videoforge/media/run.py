@@ -6,7 +6,6 @@ import collections
 import contextlib
 import logging
 import os
-import re
 import shlex
 import signal
 import subprocess
@@ -15,16 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from videoforge.errors import (
-    JobTimeout,
-    MediaError,
-    RefusedInput,
-    TransientError,
-    UnsupportedMedia,
-)
+from videoforge.errors import JobTimeout, MediaError, TransientError, UnsupportedMedia
 from videoforge.media import probe
 from videoforge.media.binaries import FFmpegBinaries
-from videoforge.media.failures import failure_message, last_line, scrub
+from videoforge.media.failures import failure_message, probe_failure
 from videoforge.models import MediaInfo
 from videoforge.runtime.processes import dying_with_parent
 
@@ -34,10 +27,8 @@ STDERR_TAIL_LINES = 20
 VERSION_TIMEOUT_S = 10.0
 # How long the packager may take to write its last segments once its input has ended.
 PACKAGER_FINISH_S = 120.0
-# What ffprobe says when the content is a container outside probe.ALLOWED_DEMUXERS.
-# What the decoder says when -max_pixels stops a decompression bomb.
-_TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)")
-_NOT_ALLOWED = re.compile(r"\[(\w+) @ [^]]+\] Format not on whitelist")
+# What ffmpeg says when the reader of its pipe has gone.
+_BROKEN_PIPE = "Broken pipe"
 
 
 def _start(argv: list[str], cwd: Path | None, binaries: FFmpegBinaries) -> subprocess.Popen[str]:
@@ -91,14 +82,7 @@ def run_ffprobe(argv: list[str], binaries: FFmpegBinaries, timeout_s: float = 30
         _kill_group(process)
         _close_pipes(process)
     if process.returncode != 0:
-        too_big = _TOO_MANY_PIXELS.search(stderr)
-        if too_big:
-            raise probe.too_many_pixels(*(int(group) for group in too_big.groups()))
-        refused = _NOT_ALLOWED.search(stderr)
-        if refused:
-            raise RefusedInput(f"{refused.group(1)} input is not accepted: upload a video file")
-        reason = scrub(last_line(stderr)) or f"exit code {process.returncode}"
-        raise UnsupportedMedia(f"the file is not a readable video ({reason})")
+        raise probe_failure(stderr, process.returncode)
     return stdout
 
 
@@ -178,11 +162,15 @@ def run_packaged(ffmpeg_argv: list[str], cwd: Path, packager_argv: list[str],
                 _sigkill_group(encoder)
 
         threading.Thread(target=stop_encoder_if_packager_fails, daemon=True).start()
+        encoder_failure = None
         try:
             _supervise(encoder, on_progress_line, timeout_s, "FFmpeg")
-        except MediaError:
-            if not packager_failed_first.is_set():
+        except MediaError as failure:
+            # A packager that died may let ffmpeg exit on its own (its next write finds no
+            # reader) before the watcher sees it: then the packager's reason is the one.
+            if not (packager_failed_first.is_set() or _BROKEN_PIPE in failure.message):
                 raise
+            encoder_failure = failure
         try:  # the end of its input: the packager writes the last segments and manifests
             packager.wait(timeout=PACKAGER_FINISH_S)
         except subprocess.TimeoutExpired:
@@ -194,7 +182,9 @@ def run_packaged(ffmpeg_argv: list[str], cwd: Path, packager_argv: list[str],
             drain.join(timeout=2)
         _close_pipes(packager)
     if packager.returncode != 0:
-        raise MediaError(failure_message(packager.returncode, tail, "Packager"))
+        raise MediaError(_failure(packager.returncode, tail, "Packager"))
+    if encoder_failure is not None:
+        raise encoder_failure
 
 
 def _supervise(process: subprocess.Popen[str], on_progress_line: Callable[[str], None],
@@ -219,7 +209,7 @@ def _supervise(process: subprocess.Popen[str], on_progress_line: Callable[[str],
     if timed_out.is_set():
         raise JobTimeout(f"timeout: {tool.lower()} ran longer than {timeout_s:g} s")
     if process.returncode != 0:
-        raise MediaError(failure_message(process.returncode, stderr_tail, tool))
+        raise MediaError(_failure(process.returncode, stderr_tail, tool))
 
 
 def render_image(
@@ -232,6 +222,13 @@ def render_image(
     if not made.is_file() or made.stat().st_size == 0:
         raise MediaError("FFmpeg error: no frame there (is the time past the last frame?)")
     return made.read_bytes()
+
+
+def _failure(returncode: int, tail: collections.deque[str], tool: str) -> str:
+    # The whole tail is the evidence; it goes to the log (which carries the job's id),
+    # and the job keeps one readable line of it.
+    log.warning("%s exited with %d; its last stderr lines:\n%s", tool, returncode, "\n".join(tail))
+    return failure_message(returncode, tail, tool)
 
 
 def _expire(process: subprocess.Popen[str], timed_out: threading.Event) -> None:

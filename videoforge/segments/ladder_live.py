@@ -29,6 +29,9 @@ LIVE_TARGET_S = packaging.SEGMENT_S + 1
 
 
 class LadderPublisher(Publisher):
+    """`with LadderPublisher(...) as live:` around the packaged encode, then
+    `live.finish()` (see Publisher); reads the packager's output in `outdir`."""
+
     def __init__(self, outdir: Path, plan: packaging.PackagePlan, storage: Storage,
                  fence: Fence, on_published: OnPublished) -> None:  # fmt: skip
         super().__init__(storage, fence, on_published)
@@ -70,8 +73,8 @@ class LadderPublisher(Publisher):
         if self.plan.writes_hls:  # the master last: it names the playlists
             name = packaging.master_playlist(self.plan.stem)
             text = self._read(name)
-            if text is None:
-                return None
+            if text is None or any(playlist not in text for playlist in self._playlists()):
+                return None  # not yet written, or cut short
             texts[name] = text
         if not tracks or any(not track.segments for track in tracks):
             return None
@@ -108,6 +111,6 @@ def _published(name: str, text: str, ended: bool) -> str:
         aligned = with_time_offset(text)
         return static_mpd(aligned) if ended else aligned
     if name.endswith(".m3u8") and "#EXT-X-STREAM-INF" in text:  # the master
-        return manifests.with_peak_at_least_average(manifests.with_default_audio(text))
+        return manifests.tidy_master(text)
     playlist = with_target(text, LIVE_TARGET_S)
     return ended_playlist(playlist) if ended else playlist
