@@ -146,12 +146,19 @@ def delete(engine: Engine, catalog: SourceCatalog, file_id: str) -> None:
         if job.state is JobState.SUCCESS and job.kind is JobKind.TRANSCODE:
             remove_output(engine.storage, job.published_name or job.output_name)
     engine.storage.delete(source_key(file_id))
-    # Thumbnails and animations made on demand (listed first: deleting while paging).
-    for key in [key for key, _ in engine.storage.list_keys(preview_prefix(file_id))]:
-        engine.storage.delete(key)
+    _delete_previews(engine, file_id)
     catalog.remove(file_id)
     engine.jobs.delete_finished(file_id, jobs)
     engine.storage.delete(meta_key(file_id))
+    # Again: a storyboard made meanwhile by a worker that still saw the file. One written
+    # after this looks for the file once it is written, and removes itself.
+    _delete_previews(engine, file_id)
+
+
+def _delete_previews(engine: Engine, file_id: str) -> None:
+    """Thumbnails, animations and the storyboard (listed first: deleting while paging)."""
+    for key in [key for key, _ in engine.storage.list_keys(preview_prefix(file_id))]:
+        engine.storage.delete(key)
 
 
 def in_place(storage: Storage, source: SourceFile) -> Path | str | None:
