@@ -1,6 +1,7 @@
-"""A ladder's encode: one FFmpeg run encodes every rung and the audio, then the packager
+"""A ladder's encode: one FFmpeg run encodes every rung and the audio, and the packager
 cuts them into segments and writes the manifests (see media.ladder_encode and
-media.packaging)."""
+media.packaging): as they are encoded, through a pipe, published as they are cut; or, for
+a copied video or a split job's joined rungs, once at the end."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from videoforge.segments.ladder_live import LadderPublisher
 
 
 def encode_ladder(e: Encode) -> tuple[str, dict[str, Any]]:
-    """One ffmpeg run encodes every rung and the audio, then the packager cuts them into
-    segments and writes the manifests (see media.ladder_encode and media.packaging)."""
+    """Every rung and the audio, encoded and packaged: live when the attempt publishes as
+    it goes (e.live), otherwise encoded (in one run, or in a split job's items) and then
+    packaged."""
     job, media, workdir, stem, engine, copy = e.job, e.media, e.workdir, e.stem, e.engine, e.copy
     settings, binaries = engine.settings, engine.binaries
     if binaries.packager is None:
