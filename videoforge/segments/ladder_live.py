@@ -11,7 +11,7 @@ from pathlib import Path
 
 from videoforge.errors import MediaError
 from videoforge.media import manifests, packaging
-from videoforge.segments.live import Fence, OnPublished, Publisher
+from videoforge.segments.live import Batch, Fence, OnPublished, Publisher
 from videoforge.segments.packaged import (
     Track,
     ended_playlist,
@@ -34,11 +34,8 @@ class LadderPublisher(Publisher):
 
     def __init__(self, outdir: Path, plan: packaging.PackagePlan, storage: Storage,
                  fence: Fence, on_published: OnPublished) -> None:  # fmt: skip
-        super().__init__(storage, fence, on_published)
-        self.outdir = outdir
+        super().__init__(outdir, storage, fence, on_published)
         self.plan = plan
-        self.stored: set[str] = set()
-        self._owed = False
 
     def _playlists(self) -> list[str]:
         stem = self.plan.stem
@@ -80,30 +77,21 @@ class LadderPublisher(Publisher):
             return None
         return texts, tracks
 
-    def publish_new(self, ended: bool) -> None:
-        """Store what the manifests name that is not stored yet, then the manifests (ended
-        ones when `ended`). Nothing new and not ended: nothing written."""
+    def batch(self, ended: bool) -> Batch | None:
+        """What the manifests name that is not stored yet, and the manifests as published
+        (ended ones when `ended`); None while a track has no segment yet."""
         snapshot = self._snapshot()
         if snapshot is None:
             if ended:
                 raise MediaError("Packager error: it wrote no complete manifest")
-            return
+            return None
         texts, tracks = snapshot
         files = [f for t in tracks for f in ([t.init] if t.init else []) + t.segments]
         new = list(dict.fromkeys(f for f in files if f not in self.stored))
-        if not new and not ended and not self._owed:
-            return
         if any(not (self.outdir / name).is_file() for name in new):
             raise MediaError("Packager error: a manifest names a segment it did not write")
-        self._owed = True  # until the record has heard: a pass cut short is done again
-        self.fence()
-        for name in new:
-            self.put(name, self.outdir / name)
-            self.stored.add(name)
-        for name, text in texts.items():
-            self.put_manifest(name, _published(name, text, ended))
-        self.on_published(min(len(track.segments) for track in tracks))
-        self._owed = False
+        published = {name: _published(name, text, ended) for name, text in texts.items()}
+        return Batch(new, published, min(len(track.segments) for track in tracks))
 
 
 def _published(name: str, text: str, ended: bool) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from videoforge.errors import MediaError, TransientError
@@ -28,19 +29,33 @@ Fence = Callable[[], None]
 OnPublished = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What one publishing pass writes: media files (named in the output folder) not
+    stored yet, then the manifests naming them and what was stored before (in order, the
+    main one last), and how many segments the manifests list."""
+
+    media: list[str]
+    manifests: dict[str, str]
+    listed: int
+
+
 class Publisher:
     """`with SomePublisher(...) as live:` around the encode, then `live.finish()`: a thread
     calls `publish_new` every POLL_S. A storage or Redis blip is tried again at the next
     pass; anything else stops the publisher, and `raise_if_failed` (called on FFmpeg's
     progress lines) stops the encode."""
 
-    def __init__(self, storage: Storage, fence: Fence, on_published: OnPublished,
-                 earlier_size_bytes: int = 0) -> None:  # fmt: skip
+    def __init__(self, outdir: Path, storage: Storage, fence: Fence,
+                 on_published: OnPublished, earlier_size_bytes: int = 0) -> None:  # fmt: skip
+        self.outdir = outdir
         self.storage = storage
         self.fence = fence
         self.on_published = on_published
         self.keys: list[str] = []  # what this attempt wrote
         self.size_bytes = earlier_size_bytes
+        self.stored: set[str] = set()  # media files this attempt stored
+        self._owed = False
         self._stop = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="live-publish", daemon=True)
@@ -68,19 +83,31 @@ class Publisher:
         if self._failure is not None:
             raise self._failure
 
-    def publish_new(self, ended: bool) -> None:
+    def batch(self, ended: bool) -> Batch | None:
+        """What this pass would publish (the manifests ended when `ended`); None when there
+        is nothing to publish yet."""
         raise NotImplementedError
 
-    def put(self, name: str, path: Path) -> None:
-        """A media file of the output, stored and counted."""
-        self.storage.put_file(output_key(name), path)
-        self.keys.append(output_key(name))
-        self.size_bytes += path.stat().st_size
-
-    def put_manifest(self, name: str, text: str) -> None:
-        self.storage.put_bytes(output_key(name), text.encode())
-        if output_key(name) not in self.keys:
+    def publish_new(self, ended: bool) -> None:
+        """One pass: the lease checked, new media stored, then the manifests, then the
+        record told. Nothing new and not ended: nothing written."""
+        batch = self.batch(ended)
+        if batch is None or (not batch.media and not ended and not self._owed):
+            return
+        self._owed = True  # until the record has heard: a pass cut short is done again
+        self.fence()
+        for name in batch.media:
+            path = self.outdir / name
+            self.storage.put_file(output_key(name), path)
             self.keys.append(output_key(name))
+            self.size_bytes += path.stat().st_size
+            self.stored.add(name)
+        for name, text in batch.manifests.items():
+            self.storage.put_bytes(output_key(name), text.encode())
+            if output_key(name) not in self.keys:
+                self.keys.append(output_key(name))
+        self.on_published(batch.listed)
+        self._owed = False
 
     def finish(self) -> tuple[list[str], int]:
         """After the encode ended: the rest, and the manifests' end. The keys this attempt
@@ -98,30 +125,20 @@ class LivePublisher(Publisher):
     def __init__(self, outdir: Path, playlist_name: str, storage: Storage, fence: Fence,
                  on_published: OnPublished, target_s: int, earlier: list[Segment] | None = None,
                  earlier_size_bytes: int = 0) -> None:  # fmt: skip
-        super().__init__(storage, fence, on_published, earlier_size_bytes)
-        self.outdir = outdir
+        super().__init__(outdir, storage, fence, on_published, earlier_size_bytes)
         self.playlist_name = playlist_name
         self.target_s = target_s
-        self.segments: list[Segment] = list(earlier or [])
-        self._owed = False
+        self.earlier: list[Segment] = list(earlier or [])
 
-    def publish_new(self, ended: bool) -> None:
-        """Publish the segments FFmpeg has finished since the last pass, then the playlist
-        (with EXT-X-ENDLIST when `ended`). Nothing new and not ended: nothing written."""
+    def batch(self, ended: bool) -> Batch:
+        """The segments FFmpeg has finished that are not stored, and our playlist of every
+        segment stored by then (with EXT-X-ENDLIST when `ended`)."""
         made = self.outdir / self.playlist_name
         listed = listed_segments(made.read_text()) if made.is_file() else []
-        known = {segment.uri for segment in self.segments}
-        new = [segment for segment in listed if segment.uri not in known]
-        if not new and not ended and not self._owed:
-            return
-        self._owed = True  # until the record has heard: a pass cut short is done again
-        self.fence()
-        for segment in new:
-            self.put(segment.uri, self.outdir / segment.uri)
-            self.segments.append(segment)
-        if not self.segments:
+        earlier = {segment.uri for segment in self.earlier}
+        segments = self.earlier + [s for s in listed if s.uri not in earlier]
+        if ended and not segments:
             raise MediaError("FFmpeg error: it wrote no segment")
-        text = media_playlist(self.segments, ended=ended, target_s=self.target_s)
-        self.put_manifest(self.playlist_name, text)
-        self.on_published(len(self.segments))
-        self._owed = False
+        text = media_playlist(segments, ended=ended, target_s=self.target_s)
+        new = [s.uri for s in segments if s.uri not in earlier and s.uri not in self.stored]
+        return Batch(new, {self.playlist_name: text}, len(segments))
